@@ -1,0 +1,26 @@
+#include "base/status.h"
+
+namespace dsc {
+
+namespace {
+const char* CodeName(Status::Code code) {
+  switch (code) {
+    case Status::Code::kOk: return "OK";
+    case Status::Code::kNotFound: return "NotFound";
+    case Status::Code::kCorruption: return "Corruption";
+    case Status::Code::kInvalidArgument: return "InvalidArgument";
+    case Status::Code::kIOError: return "IOError";
+    case Status::Code::kBusy: return "Busy";
+    case Status::Code::kUnavailable: return "Unavailable";
+    case Status::Code::kPoisoned: return "Poisoned";
+  }
+  return "Unknown";
+}
+}  // namespace
+
+std::string Status::ToString() const {
+  if (ok()) return "OK";
+  return std::string(CodeName(code_)) + ": " + message_;
+}
+
+}  // namespace dsc

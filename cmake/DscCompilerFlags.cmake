@@ -1,0 +1,16 @@
+# Warnings for our own targets only (not for imported ones), via an
+# interface library every dsc target links.
+add_library(dsc_flags INTERFACE)
+target_compile_options(dsc_flags INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast
+  -Wcast-align -Woverloaded-virtual -Wnull-dereference -Wimplicit-fallthrough
+  -Wformat=2)
+if(DSC_WERROR)
+  target_compile_options(dsc_flags INTERFACE -Werror)
+endif()
+if(DSC_SANITIZE)
+  # Applied globally so every object, test and helper binary is instrumented.
+  add_compile_options(-fsanitize=address,undefined -fno-sanitize-recover=undefined
+                      -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
+endif()

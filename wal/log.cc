@@ -1,0 +1,567 @@
+#include "wal/log.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <charconv>
+
+namespace dsc::wal {
+
+// --- DurabilityPolicy --------------------------------------------------------
+
+Result<DurabilityPolicy> DurabilityPolicy::Parse(std::string_view text) {
+  if (text == "always") return Always();
+  if (text == "never") return Never();
+  constexpr std::string_view kPrefix = "interval:";
+  if (text.starts_with(kPrefix)) {
+    const std::string_view digits = text.substr(kPrefix.size());
+    int64_t ms = 0;
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), ms);
+    if (ec == std::errc() && end == digits.data() + digits.size() && ms > 0) {
+      return Interval(std::chrono::milliseconds(ms));
+    }
+  }
+  return Status::InvalidArgument("fsync policy '" + std::string(text) +
+                                 "': expected always, never or interval:MS (MS > 0)");
+}
+
+std::string DurabilityPolicy::ToString() const {
+  switch (kind) {
+    case Kind::kAlways: return "always";
+    case Kind::kNever: return "never";
+    case Kind::kInterval: return "interval:" + std::to_string(interval.count());
+  }
+  return "?";
+}
+
+// --- internal types ------------------------------------------------------------
+
+// One segment file, as the log keeps it in memory.
+struct Log::Segment {
+  uint64_t first_lsn = 0;
+  std::string path;
+  std::vector<uint32_t> offsets;  // offset of record first_lsn + i
+  uint64_t bytes = 0;             // end of the last whole record
+  std::shared_ptr<RandomAccessFile> reader;
+
+  uint64_t end_lsn() const { return first_lsn + offsets.size(); }  // one past the last
+};
+
+// A caller waiting in line. The writer at the front is the leader: it does
+// the IO for itself and for the writers behind it, then wakes them.
+struct Log::Writer {
+  enum class Kind { kAppend, kSync, kTruncate, kDropPrefix };
+  Kind kind = Kind::kAppend;
+  std::span<const Entry> entries;  // kAppend
+  bool sync = false;               // wait for fdatasync before returning
+  uint64_t lsn = 0;  // kAppend: out, the last LSN; kSync: in, the LSN to make
+                     // durable; kTruncate: last kept; kDropPrefix: drop below
+  Status status;
+  bool done = false;
+  std::condition_variable cv;
+};
+
+// --- open and recovery ---------------------------------------------------------
+
+Log::Log(std::string dir, LogOptions options) : dir_(std::move(dir)), options_(options) {}
+
+Result<std::unique_ptr<Log>> Log::Open(const std::string& dir, LogOptions options) {
+  if (options.fs == nullptr) return Status::InvalidArgument("LogOptions.fs is null");
+  if (options.first_lsn == 0) return Status::InvalidArgument("LogOptions.first_lsn must be >= 1");
+  if (options.durability.kind == DurabilityPolicy::Kind::kInterval &&
+      options.durability.interval.count() <= 0) {
+    return Status::InvalidArgument("interval durability needs a positive interval");
+  }
+  std::unique_ptr<Log> log(new Log(dir, options));
+  DSC_RETURN_IF_ERROR(log->Recover());
+  if (options.durability.kind == DurabilityPolicy::Kind::kInterval) {
+    log->interval_thread_ = std::thread([raw = log.get()] { raw->IntervalSyncLoop(); });
+  }
+  return log;
+}
+
+Status Log::Recover() {
+  FileSystem* fs = options_.fs;
+  DSC_RETURN_IF_ERROR(fs->CreateDir(dir_));
+  auto lock = fs->LockDir(dir_);
+  if (!lock.ok()) return lock.status();
+  lock_ = std::move(*lock);
+
+  ScanResult scan = ScanLog(fs, dir_);
+  if (!scan.status.ok()) {
+    return Status::Corruption("wal " + dir_ + ": " + scan.status.message() +
+                              " (refusing to open; inspect with `dsc wal verify " + dir_ + "`)");
+  }
+
+  if (scan.torn_tail) {
+    // Cut the partial record off, so new records follow whole ones.
+    const TornTail& torn = *scan.torn_tail;
+    const std::string path = dir_ + "/" + torn.segment;
+    auto file = fs->OpenWritable(path);
+    if (!file.ok()) return file.status();
+    DSC_RETURN_IF_ERROR((*file)->Truncate(torn.offset));
+    DSC_RETURN_IF_ERROR((*file)->Sync());
+    spdlog::warn("wal {}: torn tail in {} at offset {}: dropped {} bytes ({})", dir_, torn.segment,
+                 torn.offset, torn.bytes, torn.reason);
+    recovery_.truncated = torn;
+  }
+
+  for (SegmentInfo& info : scan.segments) {
+    auto seg = std::make_shared<Segment>();
+    seg->first_lsn = info.first_lsn;
+    seg->path = dir_ + "/" + info.name;
+    seg->offsets = std::move(info.offsets);
+    seg->bytes = info.valid_bytes;
+    recovery_.records += seg->offsets.size();
+    segments_.push_back(std::move(seg));
+  }
+  recovery_.segments = segments_.size();
+
+  if (segments_.empty()) {
+    DSC_RETURN_IF_ERROR(StartSegment(options_.first_lsn));
+  } else {
+    auto& last = segments_.back();
+    auto reader = fs->OpenReadable(last->path);
+    if (!reader.ok()) return reader.status();
+    for (auto& seg : segments_) {
+      if (seg == last) {
+        seg->reader = std::move(*reader);
+        continue;
+      }
+      auto r = fs->OpenReadable(seg->path);
+      if (!r.ok()) return r.status();
+      seg->reader = std::move(*r);
+    }
+    auto file = fs->OpenWritable(last->path);
+    if (!file.ok()) return file.status();
+    active_ = std::move(*file);
+    // Whatever a previous process wrote may still sit in the page cache
+    // only; sync once so durable_lsn() tells the truth from here on.
+    DSC_RETURN_IF_ERROR(active_->Sync());
+  }
+
+  next_lsn_ = segments_.back()->end_lsn();
+  written_lsn_ = durable_lsn_ = next_lsn_ - 1;
+  spdlog::info("wal {}: recovered {} records in {} segments, LSN {}..{}{}", dir_, recovery_.records,
+               segments_.size(), first_lsn(), last_lsn(),
+               recovery_.truncated ? " (torn tail truncated)" : "");
+  return Status::Ok();
+}
+
+// Creates an empty segment whose first record will be `first_lsn`, makes
+// its name durable, and makes it the active segment. Called by the leader
+// (or during Open) without mutex_ held; takes mutex_ to publish.
+Status Log::StartSegment(uint64_t first_lsn) {
+  FileSystem* fs = options_.fs;
+  const std::string path = dir_ + "/" + SegmentFileName(first_lsn);
+  auto file = fs->OpenWritable(path);
+  if (!file.ok()) return file.status();
+  // A record is only as durable as the directory entry naming its file.
+  DSC_RETURN_IF_ERROR(fs->SyncDir(dir_));
+  auto reader = fs->OpenReadable(path);
+  if (!reader.ok()) return reader.status();
+
+  auto seg = std::make_shared<Segment>();
+  seg->first_lsn = first_lsn;
+  seg->path = path;
+  seg->reader = std::move(*reader);
+  active_ = std::move(*file);
+  std::lock_guard lock(mutex_);
+  segments_.push_back(std::move(seg));
+  ++stats_.segments_created;
+  return Status::Ok();
+}
+
+// --- appends: group commit -------------------------------------------------------
+
+Result<uint64_t> Log::Append(uint8_t type, std::string_view payload) {
+  const Entry entry{type, payload};
+  return AppendBatch(std::span<const Entry>(&entry, 1));
+}
+
+Result<uint64_t> Log::AppendBatch(std::span<const Entry> entries) {
+  if (entries.empty()) return Status::InvalidArgument("append of an empty batch");
+  for (const Entry& e : entries) {
+    if (e.type == kInvalidType) return Status::InvalidArgument("record type 0 is reserved");
+    if (e.payload.size() > kMaxPayloadBytes) {
+      return Status::InvalidArgument("record payload of " + std::to_string(e.payload.size()) +
+                                     " bytes exceeds the limit of " +
+                                     std::to_string(kMaxPayloadBytes));
+    }
+  }
+  Writer w;
+  w.kind = Writer::Kind::kAppend;
+  w.entries = entries;
+  w.sync = options_.durability.kind == DurabilityPolicy::Kind::kAlways;
+  return Submit(&w);
+}
+
+Result<uint64_t> Log::AppendAsync(uint8_t type, std::string_view payload) {
+  if (type == kInvalidType) return Status::InvalidArgument("record type 0 is reserved");
+  if (payload.size() > kMaxPayloadBytes) {
+    return Status::InvalidArgument("record payload exceeds the limit of " +
+                                   std::to_string(kMaxPayloadBytes) + " bytes");
+  }
+  const Entry entry{type, payload};
+  Writer w;
+  w.kind = Writer::Kind::kAppend;
+  w.entries = std::span<const Entry>(&entry, 1);
+  w.sync = false;
+  return Submit(&w);
+}
+
+Status Log::WaitDurable(uint64_t lsn) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!error_.ok()) return error_;
+    if (lsn <= durable_lsn_) return Status::Ok();
+    if (lsn >= next_lsn_) {
+      return Status::InvalidArgument("LSN " + std::to_string(lsn) + " was never appended");
+    }
+  }
+  Writer w;
+  w.kind = Writer::Kind::kSync;
+  w.sync = true;
+  w.lsn = lsn;
+  return Submit(&w).status();
+}
+
+Status Log::Sync() {
+  uint64_t target = 0;
+  {
+    std::lock_guard lock(mutex_);
+    if (!error_.ok()) return error_;
+    target = written_lsn_;
+    if (target <= durable_lsn_) return Status::Ok();
+  }
+  return WaitDurable(target);
+}
+
+Result<uint64_t> Log::Submit(Writer* w) {
+  std::unique_lock lock(mutex_);
+  if (!error_.ok()) return error_;
+  writers_.push_back(w);
+  while (!w->done && w != writers_.front()) w->cv.wait(lock);
+  if (!w->done) RunGroup(lock, w);  // we are the leader
+  if (!w->status.ok()) return w->status;
+  return w->lsn;
+}
+
+// The leader's work. Called and returns with `lock` held; releases it for IO.
+void Log::RunGroup(std::unique_lock<std::mutex>& lock, Writer* leader) {
+  // Hands each finished writer its status and wakes the next leader.
+  auto finish = [this](size_t count, const Status& status) {
+    for (size_t i = 0; i < count; ++i) {
+      Writer* w = writers_.front();
+      writers_.pop_front();
+      if (!status.ok()) w->status = status;
+      w->done = true;
+      w->cv.notify_one();
+    }
+    if (!writers_.empty()) writers_.front()->cv.notify_one();
+  };
+
+  if (!error_.ok()) {
+    finish(1, error_);
+    return;
+  }
+  if (leader->kind == Writer::Kind::kTruncate || leader->kind == Writer::Kind::kDropPrefix) {
+    const Status s = leader->kind == Writer::Kind::kTruncate ? DoTruncateSuffix(lock, leader->lsn)
+                                                             : DoDropPrefix(lock, leader->lsn);
+    finish(1, s);
+    return;
+  }
+
+  // Gather the group: appends and syncs queued behind the leader, up to
+  // max_group_bytes. LSNs are handed out here, in queue order.
+  size_t count = 0;
+  size_t group_bytes = 0;
+  bool need_sync = false;
+  uint64_t first_lsn = next_lsn_;
+  for (Writer* w : writers_) {
+    if (w->kind == Writer::Kind::kTruncate || w->kind == Writer::Kind::kDropPrefix) break;
+    size_t bytes = 0;
+    for (const Entry& e : w->entries) bytes += kHeaderSize + e.payload.size();
+    if (count > 0 && group_bytes + bytes > options_.max_group_bytes) break;
+    group_bytes += bytes;
+    if (w->kind == Writer::Kind::kAppend) {
+      next_lsn_ += w->entries.size();
+      w->lsn = next_lsn_ - 1;
+    }
+    need_sync |= w->sync;
+    ++count;
+  }
+  const uint64_t last_lsn = next_lsn_ - 1;
+  const bool roll = group_bytes > 0 && !segments_.back()->offsets.empty() &&
+                    segments_.back()->bytes + group_bytes > options_.segment_bytes;
+  // The writers [0, count) stay in writers_ and keep waiting, so their
+  // entries stay valid while we encode and write without the lock.
+  std::vector<Writer*> group(writers_.begin(), writers_.begin() + static_cast<ptrdiff_t>(count));
+  lock.unlock();
+
+  std::string buffer;
+  std::vector<uint32_t> offsets;  // relative to the start of buffer
+  buffer.reserve(group_bytes);
+  uint64_t lsn = first_lsn;
+  for (Writer* w : group) {
+    for (const Entry& e : w->entries) {
+      offsets.push_back(static_cast<uint32_t>(buffer.size()));
+      EncodeRecord(lsn++, e.type, e.payload, &buffer);
+    }
+  }
+
+  Status s;
+  if (roll) {
+    // A closed segment is never torn: sync it before starting the next.
+    s = active_->Sync();
+    if (s.ok()) s = StartSegment(first_lsn);
+  }
+  const uint64_t start_offset = active_->Size();
+  if (s.ok() && !buffer.empty()) s = active_->Append(buffer);
+  if (s.ok() && need_sync) s = active_->Sync();
+
+  lock.lock();
+  if (!s.ok()) {
+    Poison(s);
+    finish(count, error_);
+    return;
+  }
+  if (!buffer.empty()) {
+    Segment& seg = *segments_.back();
+    for (uint32_t rel : offsets) seg.offsets.push_back(static_cast<uint32_t>(start_offset + rel));
+    seg.bytes = start_offset + buffer.size();
+    written_lsn_ = last_lsn;
+    stats_.appends += offsets.size();
+    stats_.bytes += buffer.size();
+    ++stats_.groups;
+  }
+  if (need_sync) {
+    // Every earlier segment was synced when it was closed.
+    durable_lsn_ = written_lsn_;
+    ++stats_.syncs;
+  }
+  finish(count, Status::Ok());
+}
+
+void Log::Poison(const Status& cause) {
+  spdlog::error("wal {}: {}; the log is poisoned until reopened", dir_, cause.ToString());
+  error_ = Status::Poisoned("wal " + dir_ + ": " + cause.ToString() +
+                            " (restart to recover from what is on disk)");
+}
+
+void Log::IntervalSyncLoop() {
+  std::unique_lock lock(mutex_);
+  while (!stop_interval_) {
+    interval_cv_.wait_for(lock, options_.durability.interval);
+    if (stop_interval_ || !error_.ok()) break;
+    if (written_lsn_ <= durable_lsn_) continue;
+    lock.unlock();
+    (void)Sync();  // a failure poisons the log; appenders will see it
+    lock.lock();
+  }
+}
+
+// --- truncation and compaction -------------------------------------------------
+
+Status Log::TruncateSuffix(uint64_t last_kept_lsn) {
+  Writer w;
+  w.kind = Writer::Kind::kTruncate;
+  w.lsn = last_kept_lsn;
+  return Submit(&w).status();
+}
+
+Status Log::DropPrefix(uint64_t lsn) {
+  Writer w;
+  w.kind = Writer::Kind::kDropPrefix;
+  w.lsn = lsn;
+  return Submit(&w).status();
+}
+
+// Runs as the leader, alone. Deletes whole segments past the cut (newest
+// first, so a crash in between leaves a shorter but valid log), then cuts
+// the segment holding the cut point.
+Status Log::DoTruncateSuffix(std::unique_lock<std::mutex>& lock, uint64_t last_kept) {
+  if (last_kept >= written_lsn_) return Status::Ok();
+  if (last_kept + 1 < segments_.front()->first_lsn) {
+    return Status::InvalidArgument("cannot truncate to LSN " + std::to_string(last_kept) +
+                                   ": records before " +
+                                   std::to_string(segments_.front()->first_lsn) +
+                                   " were dropped by compaction");
+  }
+  // Keep the segments whose first record is at or before last_kept + 1.
+  std::vector<std::shared_ptr<Segment>> doomed;
+  while (segments_.size() > 1 && segments_.back()->first_lsn > last_kept + 1) {
+    doomed.push_back(segments_.back());
+    segments_.pop_back();
+  }
+  std::shared_ptr<Segment> keep = segments_.back();
+  const uint64_t keep_count = last_kept + 1 - keep->first_lsn;
+  const uint64_t cut_offset = keep_count < keep->offsets.size() ? keep->offsets[keep_count]
+                                                                : keep->bytes;
+  lock.unlock();
+
+  FileSystem* fs = options_.fs;
+  Status s;
+  for (const auto& seg : doomed) {  // newest first
+    if (s.ok()) s = fs->Remove(seg->path);
+  }
+  if (s.ok() && !doomed.empty()) s = fs->SyncDir(dir_);
+  if (s.ok() && !doomed.empty()) {
+    auto file = fs->OpenWritable(keep->path);
+    if (file.ok()) {
+      active_ = std::move(*file);
+    } else {
+      s = file.status();
+    }
+  }
+  if (s.ok()) s = active_->Truncate(cut_offset);
+  if (s.ok()) s = active_->Sync();
+
+  lock.lock();
+  if (!s.ok()) {
+    Poison(s);
+    return error_;
+  }
+  keep->offsets.resize(keep_count);
+  keep->bytes = cut_offset;
+  next_lsn_ = last_kept + 1;
+  written_lsn_ = last_kept;
+  durable_lsn_ = std::min(durable_lsn_, last_kept);
+  return Status::Ok();
+}
+
+// Runs as the leader, alone. Deletes closed segments whose records are all
+// below `lsn`, oldest first (a crash in between leaves a valid log).
+Status Log::DoDropPrefix(std::unique_lock<std::mutex>& lock, uint64_t lsn) {
+  std::vector<std::shared_ptr<Segment>> doomed;
+  while (segments_.size() > 1 && segments_[1]->first_lsn <= lsn) {
+    doomed.push_back(segments_.front());
+    segments_.erase(segments_.begin());
+  }
+  if (doomed.empty()) return Status::Ok();
+  lock.unlock();
+  Status s;
+  for (const auto& seg : doomed) {
+    if (s.ok()) s = options_.fs->Remove(seg->path);
+  }
+  if (s.ok()) s = options_.fs->SyncDir(dir_);
+  lock.lock();
+  // The in-memory log no longer holds these records either way; a failed
+  // delete only leaves files that the next Open will find still valid.
+  return s;
+}
+
+// --- reads -----------------------------------------------------------------------
+
+Result<std::vector<Record>> Log::Read(uint64_t from_lsn, size_t max_records,
+                                     size_t max_bytes) const {
+  // Plan the reads under the lock (which byte ranges of which files), then
+  // read and decode without it.
+  struct Span {
+    std::shared_ptr<RandomAccessFile> file;
+    std::string name;
+    uint64_t begin = 0;
+    uint64_t end = 0;
+    uint64_t first_lsn = 0;
+    uint64_t count = 0;
+  };
+  std::vector<Span> spans;
+  {
+    std::lock_guard lock(mutex_);
+    if (!error_.ok() && !error_.IsUnavailable()) return error_;
+    const uint64_t first = segments_.front()->first_lsn;
+    if (from_lsn < first) {
+      return Status::NotFound("LSN " + std::to_string(from_lsn) +
+                              " was dropped by compaction; the log starts at " +
+                              std::to_string(first));
+    }
+    size_t records = 0;
+    size_t bytes = 0;
+    uint64_t lsn = from_lsn;
+    for (const auto& seg : segments_) {
+      if (records >= max_records || (records > 0 && bytes >= max_bytes)) break;
+      if (lsn >= seg->end_lsn() || lsn > written_lsn_) continue;
+      Span span{seg->reader, seg->path, seg->offsets[lsn - seg->first_lsn], 0, lsn, 0};
+      uint64_t i = lsn - seg->first_lsn;
+      for (; i < seg->offsets.size(); ++i) {
+        if (records >= max_records || (records > 0 && bytes >= max_bytes)) break;
+        const uint64_t end = i + 1 < seg->offsets.size() ? seg->offsets[i + 1] : seg->bytes;
+        bytes += end - seg->offsets[i] - kHeaderSize;
+        ++records;
+        ++span.count;
+        span.end = end;
+      }
+      lsn = seg->first_lsn + i;
+      spans.push_back(std::move(span));
+    }
+  }
+
+  std::vector<Record> out;
+  std::string data;
+  for (const Span& span : spans) {
+    DSC_RETURN_IF_ERROR(span.file->Read(span.begin, span.end - span.begin, &data));
+    std::string_view rest(data);
+    for (uint64_t k = 0; k < span.count; ++k) {
+      Decoded d = DecodeRecord(rest);
+      if (d.result != DecodeResult::kOk || d.record.lsn != span.first_lsn + k) {
+        return Status::Corruption("segment " + span.name + ": cannot re-read LSN " +
+                                  std::to_string(span.first_lsn + k) + " (" +
+                                  DecodeResultName(d.result) + ")");
+      }
+      rest.remove_prefix(d.encoded_size);
+      out.push_back(std::move(d.record));
+    }
+  }
+  return out;
+}
+
+// --- accessors and close -----------------------------------------------------------
+
+uint64_t Log::first_lsn() const {
+  std::lock_guard lock(mutex_);
+  return segments_.front()->first_lsn;
+}
+
+uint64_t Log::last_lsn() const {
+  std::lock_guard lock(mutex_);
+  return written_lsn_;
+}
+
+uint64_t Log::durable_lsn() const {
+  std::lock_guard lock(mutex_);
+  return durable_lsn_;
+}
+
+Status Log::health() const {
+  std::lock_guard lock(mutex_);
+  return error_;
+}
+
+size_t Log::queued_writers() const {
+  std::lock_guard lock(mutex_);
+  return writers_.size();
+}
+
+LogStats Log::stats() const {
+  std::lock_guard lock(mutex_);
+  return stats_;
+}
+
+Status Log::Close() {
+  {
+    std::lock_guard lock(mutex_);
+    stop_interval_ = true;
+  }
+  interval_cv_.notify_all();
+  if (interval_thread_.joinable()) interval_thread_.join();
+
+  Status s;
+  if (options_.durability.kind != DurabilityPolicy::Kind::kNever) s = Sync();
+  std::lock_guard lock(mutex_);
+  if (error_.ok()) error_ = Status::Unavailable("wal " + dir_ + " is closed");
+  return s.IsUnavailable() ? Status::Ok() : s;
+}
+
+Log::~Log() { (void)Close(); }
+
+}  // namespace dsc::wal

@@ -1,0 +1,212 @@
+// The real file system: POSIX calls, file descriptors in RAII wrappers.
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <system_error>
+
+#include "wal/file_system.h"
+
+namespace dsc::wal {
+
+namespace {
+
+Status ErrnoStatus(const std::string& what, const std::string& path, int err) {
+  return Status::IOError(what + " " + path + ": " + std::strerror(err));
+}
+
+// Owns one file descriptor; closes it when destroyed. Move-only.
+class UniqueFd {
+ public:
+  explicit UniqueFd(int fd = -1) : fd_(fd) {}
+  ~UniqueFd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  UniqueFd(UniqueFd&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+  UniqueFd& operator=(UniqueFd&& other) noexcept {
+    std::swap(fd_, other.fd_);
+    return *this;
+  }
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+class PosixWritableFile final : public WritableFile {
+ public:
+  PosixWritableFile(std::string path, UniqueFd fd, uint64_t size)
+      : path_(std::move(path)), fd_(std::move(fd)), size_(size) {}
+
+  Status Append(std::string_view data) override {
+    while (!data.empty()) {
+      const ssize_t n = ::write(fd_.get(), data.data(), data.size());
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return ErrnoStatus("write", path_, errno);
+      }
+      data.remove_prefix(static_cast<size_t>(n));
+      size_ += static_cast<uint64_t>(n);
+    }
+    return Status::Ok();
+  }
+
+  Status Sync() override {
+    // fdatasync is enough: the file's size is data for fdatasync's purposes,
+    // and we do not need mtime to be durable.
+    if (::fdatasync(fd_.get()) != 0) return ErrnoStatus("fdatasync", path_, errno);
+    return Status::Ok();
+  }
+
+  Status Truncate(uint64_t size) override {
+    if (::ftruncate(fd_.get(), static_cast<off_t>(size)) != 0) {
+      return ErrnoStatus("ftruncate", path_, errno);
+    }
+    // O_APPEND makes the next write land at the new end.
+    size_ = size;
+    return Status::Ok();
+  }
+
+  uint64_t Size() const override { return size_; }
+
+ private:
+  const std::string path_;
+  UniqueFd fd_;
+  uint64_t size_;
+};
+
+class PosixRandomAccessFile final : public RandomAccessFile {
+ public:
+  PosixRandomAccessFile(std::string path, UniqueFd fd) : path_(std::move(path)), fd_(std::move(fd)) {}
+
+  Status Read(uint64_t offset, size_t n, std::string* out) const override {
+    out->resize(n);
+    size_t done = 0;
+    while (done < n) {
+      const ssize_t r = ::pread(fd_.get(), out->data() + done, n - done,
+                                static_cast<off_t>(offset + done));
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        return ErrnoStatus("pread", path_, errno);
+      }
+      if (r == 0) break;  // end of file
+      done += static_cast<size_t>(r);
+    }
+    out->resize(done);
+    return Status::Ok();
+  }
+
+ private:
+  const std::string path_;
+  UniqueFd fd_;
+};
+
+class PosixDirLock final : public DirLock {
+ public:
+  explicit PosixDirLock(UniqueFd fd) : fd_(std::move(fd)) {}
+  // Closing the descriptor releases the flock.
+
+ private:
+  UniqueFd fd_;
+};
+
+class PosixFileSystem final : public FileSystem {
+ public:
+  Result<std::unique_ptr<WritableFile>> OpenWritable(const std::string& path) override {
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+    if (fd.get() < 0) return ErrnoStatus("open", path, errno);
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) return ErrnoStatus("fstat", path, errno);
+    return std::unique_ptr<WritableFile>(
+        new PosixWritableFile(path, std::move(fd), static_cast<uint64_t>(st.st_size)));
+  }
+
+  Result<std::unique_ptr<RandomAccessFile>> OpenReadable(const std::string& path) override {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.get() < 0) {
+      if (errno == ENOENT) return Status::NotFound(path);
+      return ErrnoStatus("open", path, errno);
+    }
+    return std::unique_ptr<RandomAccessFile>(new PosixRandomAccessFile(path, std::move(fd)));
+  }
+
+  Result<uint64_t> FileSize(const std::string& path) override {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) {
+      if (errno == ENOENT) return Status::NotFound(path);
+      return ErrnoStatus("stat", path, errno);
+    }
+    return static_cast<uint64_t>(st.st_size);
+  }
+
+  Result<std::vector<std::string>> ListDir(const std::string& dir) override {
+    DIR* d = ::opendir(dir.c_str());
+    if (d == nullptr) {
+      if (errno == ENOENT) return Status::NotFound(dir);
+      return ErrnoStatus("opendir", dir, errno);
+    }
+    std::vector<std::string> names;
+    while (const dirent* e = ::readdir(d)) {
+      const std::string name = e->d_name;
+      if (name != "." && name != "..") names.push_back(name);
+    }
+    ::closedir(d);
+    return names;
+  }
+
+  Status CreateDir(const std::string& dir) override {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return Status::IOError("mkdir " + dir + ": " + ec.message());
+    if (!std::filesystem::is_directory(dir, ec)) {
+      return Status::IOError("mkdir " + dir + ": exists and is not a directory");
+    }
+    return Status::Ok();
+  }
+
+  Status SyncDir(const std::string& dir) override {
+    UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (fd.get() < 0) return ErrnoStatus("open dir", dir, errno);
+    if (::fsync(fd.get()) != 0) return ErrnoStatus("fsync dir", dir, errno);
+    return Status::Ok();
+  }
+
+  Status Remove(const std::string& path) override {
+    if (::unlink(path.c_str()) != 0) return ErrnoStatus("unlink", path, errno);
+    return Status::Ok();
+  }
+
+  Status Rename(const std::string& from, const std::string& to) override {
+    if (::rename(from.c_str(), to.c_str()) != 0) return ErrnoStatus("rename", from, errno);
+    return Status::Ok();
+  }
+
+  Result<std::unique_ptr<DirLock>> LockDir(const std::string& dir) override {
+    const std::string path = dir + "/LOCK";
+    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+    if (fd.get() < 0) return ErrnoStatus("open", path, errno);
+    if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+      if (errno == EWOULDBLOCK) {
+        return Status::Busy(dir + " is in use by another process (lock " + path + ")");
+      }
+      return ErrnoStatus("flock", path, errno);
+    }
+    return std::unique_ptr<DirLock>(new PosixDirLock(std::move(fd)));
+  }
+};
+
+}  // namespace
+
+FileSystem* FileSystem::Default() {
+  static PosixFileSystem* fs = new PosixFileSystem();  // never destroyed: used at exit
+  return fs;
+}
+
+}  // namespace dsc::wal
