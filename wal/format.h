@@ -1,5 +1,6 @@
 // The on-disk format of the write-ahead log.
 //
+// ANCHOR: record_format
 // A log is a directory of segment files. Each segment is named by the LSN
 // (log sequence number) of its first record, zero-padded to 20 digits so
 // `ls` sorts segments in log order:
@@ -19,6 +20,7 @@
 // system writing the log (0 is reserved as invalid, so zero-filled space
 // never parses as a record). LSNs are consecutive across the whole log:
 // a segment named N holds N, N+1, N+2, ...
+// ANCHOR_END: record_format
 //
 // The WAL encoder and decoder below take no locks and do no IO.
 #pragma once

@@ -237,6 +237,7 @@ Status Log::Sync() {
   return WaitDurable(target);
 }
 
+// ANCHOR: group_commit_queue
 Result<uint64_t> Log::Submit(Writer* w) {
   std::unique_lock lock(mutex_);
   if (!error_.ok()) return error_;
@@ -246,6 +247,7 @@ Result<uint64_t> Log::Submit(Writer* w) {
   if (!w->status.ok()) return w->status;
   return w->lsn;
 }
+// ANCHOR_END: group_commit_queue
 
 // The leader's work. Called and returns with `lock` held; releases it for IO.
 void Log::RunGroup(std::unique_lock<std::mutex>& lock, Writer* leader) {
@@ -272,6 +274,7 @@ void Log::RunGroup(std::unique_lock<std::mutex>& lock, Writer* leader) {
     return;
   }
 
+  // ANCHOR: group_commit_leader
   // Gather the group: appends and syncs queued behind the leader, up to
   // max_group_bytes. LSNs are handed out here, in queue order.
   size_t count = 0;
@@ -342,12 +345,15 @@ void Log::RunGroup(std::unique_lock<std::mutex>& lock, Writer* leader) {
   }
   finish(count, Status::Ok());
 }
+// ANCHOR_END: group_commit_leader
 
+// ANCHOR: poison
 void Log::Poison(const Status& cause) {
   spdlog::error("wal {}: {}; the log is poisoned until reopened", dir_, cause.ToString());
   error_ = Status::Poisoned("wal " + dir_ + ": " + cause.ToString() +
                             " (restart to recover from what is on disk)");
 }
+// ANCHOR_END: poison
 
 void Log::IntervalSyncLoop() {
   std::unique_lock lock(mutex_);

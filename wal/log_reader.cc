@@ -10,6 +10,7 @@ bool AllZero(std::string_view bytes) {
   return std::all_of(bytes.begin(), bytes.end(), [](char c) { return c == 0; });
 }
 
+// ANCHOR: torn_tail
 // Decides whether a bad record at `offset` of the LAST segment is a torn
 // tail (what a crash in the middle of the final write leaves) rather than
 // corruption. Returns the reason, or nullptr when it is corruption.
@@ -27,6 +28,7 @@ const char* TornTailReason(std::string_view data, uint64_t offset, const Decoded
   }
   return nullptr;
 }
+// ANCHOR_END: torn_tail
 
 std::string Where(const std::string& segment, uint64_t offset) {
   return "segment " + segment + " offset " + std::to_string(offset);
