@@ -13,6 +13,7 @@ const char* CodeName(Status::Code code) {
     case Status::Code::kBusy: return "Busy";
     case Status::Code::kUnavailable: return "Unavailable";
     case Status::Code::kPoisoned: return "Poisoned";
+    case Status::Code::kConflict: return "Conflict";
   }
   return "Unknown";
 }

@@ -27,6 +27,7 @@ class [[nodiscard]] Status {
     kBusy,             // a resource is held by someone else (port, lock)
     kUnavailable,      // temporarily cannot serve (shutting down, no quorum)
     kPoisoned,         // an earlier fsync failed; the log must be reopened
+    kConflict,         // the request clashes with the current state (HTTP 409)
   };
 
   Status() = default;  // OK
@@ -39,6 +40,7 @@ class [[nodiscard]] Status {
   static Status Busy(std::string_view msg) { return {Code::kBusy, msg}; }
   static Status Unavailable(std::string_view msg) { return {Code::kUnavailable, msg}; }
   static Status Poisoned(std::string_view msg) { return {Code::kPoisoned, msg}; }
+  static Status Conflict(std::string_view msg) { return {Code::kConflict, msg}; }
 
   bool ok() const { return code_ == Code::kOk; }
   bool IsNotFound() const { return code_ == Code::kNotFound; }
@@ -48,6 +50,7 @@ class [[nodiscard]] Status {
   bool IsBusy() const { return code_ == Code::kBusy; }
   bool IsUnavailable() const { return code_ == Code::kUnavailable; }
   bool IsPoisoned() const { return code_ == Code::kPoisoned; }
+  bool IsConflict() const { return code_ == Code::kConflict; }
 
   Code code() const { return code_; }
   const std::string& message() const { return message_; }
