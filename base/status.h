@@ -55,6 +55,11 @@ class [[nodiscard]] Status {
   Code code() const { return code_; }
   const std::string& message() const { return message_; }
 
+  // The same failure with `context` in front of its message:
+  // IOError("disk full").WithContext("replay LSN 7") -> IOError("replay LSN 7: disk full").
+  // OK stays OK.
+  Status WithContext(std::string_view context) const;
+
   // "Corruption: segment 00000000000000000001.wal offset 4096: bad checksum"
   std::string ToString() const;
 

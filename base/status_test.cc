@@ -30,6 +30,13 @@ TEST(Result, HoldsValueOrError) {
   EXPECT_TRUE(bad.status().IsNotFound());
 }
 
+TEST(Status, WithContext_KeepsCodeAndPrefixesMessage) {
+  Status s = Status::IOError("disk full").WithContext("replay LSN 7");
+  EXPECT_TRUE(s.IsIOError());
+  EXPECT_EQ(s.message(), "replay LSN 7: disk full");
+  EXPECT_TRUE(Status::Ok().WithContext("x").ok());
+}
+
 Status FailsThenNeverReached(bool* reached) {
   DSC_RETURN_IF_ERROR(Status::IOError("disk"));
   *reached = true;
