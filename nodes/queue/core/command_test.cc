@@ -1,0 +1,128 @@
+#include "nodes/queue/core/command.h"
+
+#include <gtest/gtest.h>
+#include <rapidcheck.h>
+#include <rapidcheck/gtest.h>
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace dsc::queue {
+namespace {
+
+std::vector<Command> OneOfEach() {
+  return {
+      Enqueue{"t-1", R"({"n":1})", 3, std::nullopt, 1'000},
+      Enqueue{"t-2", R"([1,"two",{"three":3.5}])", 0, "order-42", 1'001},
+      Lease{"t-1", "w1", 31'000, 1'000},
+      Ack{"t-1", "w1", 2'000},
+      Fail{"t-1", "w1", "timeout: h\xC3\xA9", 3'100, false, 2'000},
+      Fail{"t-1", "w1", "", 2'000, true, 2'000},
+      Expire{"t-1", false, 31'000},
+      Expire{"t-1", true, 31'000},
+  };
+}
+
+TEST(EncodeCommand, WritesCompactJsonWithOpFirst) {
+  EXPECT_EQ(EncodeCommand(Enqueue{"t-1", R"({"n":1})", 3, std::nullopt, 1'000}),
+            R"({"op":"enqueue","id":"t-1","payload":{"n":1},"max_retries":3,"now_ms":1000})");
+  EXPECT_EQ(EncodeCommand(Lease{"t-1", "w1", 31'000, 1'000}),
+            R"({"op":"lease","id":"t-1","worker":"w1","lease_expires_ms":31000,"now_ms":1000})");
+  EXPECT_EQ(EncodeCommand(Ack{"t-1", "w1", 2'000}),
+            R"({"op":"ack","id":"t-1","worker":"w1","now_ms":2000})");
+  EXPECT_EQ(EncodeCommand(Fail{"t-1", "w1", "timeout", 3'100, false, 2'000}),
+            R"({"op":"fail","id":"t-1","worker":"w1","error":"timeout","retry_at_ms":3100,)"
+            R"("dead":false,"now_ms":2000})");
+  EXPECT_EQ(EncodeCommand(Expire{"t-1", true, 31'000}),
+            R"({"op":"expire","id":"t-1","dead":true,"now_ms":31000})");
+}
+
+TEST(DecodeCommand, RoundTripsEveryCommand) {
+  for (const Command& command : OneOfEach()) {
+    const std::string encoded = EncodeCommand(command);
+    const Result<Command> decoded = DecodeCommand(encoded);
+    ASSERT_TRUE(decoded.ok()) << encoded << ": " << decoded.status().ToString();
+    EXPECT_EQ(*decoded, command) << encoded;
+    EXPECT_EQ(EncodeCommand(*decoded), encoded);  // byte for byte
+  }
+}
+
+TEST(CommandRecordType, IsOneToFivePerOp) {
+  EXPECT_EQ(CommandRecordType(Enqueue{}), 1);
+  EXPECT_EQ(CommandRecordType(Lease{}), 2);
+  EXPECT_EQ(CommandRecordType(Ack{}), 3);
+  EXPECT_EQ(CommandRecordType(Fail{}), 4);
+  EXPECT_EQ(CommandRecordType(Expire{}), 5);
+}
+
+TEST(CommandName, MatchesTheOpField) {
+  for (const Command& command : OneOfEach()) {
+    const nlohmann::json encoded = nlohmann::json::parse(EncodeCommand(command));
+    EXPECT_EQ(encoded["op"], CommandName(command));
+    EXPECT_EQ(encoded["id"], CommandTaskId(command));
+  }
+}
+
+TEST(DecodeCommand, RejectsGarbageAsCorruption) {
+  const std::vector<std::string> garbage = {
+      "",
+      "null",
+      "[]",
+      "42",
+      "{}",
+      R"({"op":1})",
+      R"({"op":"delete","id":"t-1"})",
+      R"({"op":"ack","id":"t-1","worker":"w1"})",                  // no now_ms
+      R"({"op":"ack","id":"t-1","worker":"w1","now_ms":"5"})",     // wrong type
+      R"({"op":"ack","id":"t-1","worker":"w1","now_ms":5.5})",     // not an integer
+      R"({"op":"ack","id":"t-1","worker":"w1","now_ms":18446744073709551615})",
+      R"({"op":"ack","id":"","worker":"w1","now_ms":5})",          // empty id
+      R"({"op":"ack","id":"t-1","worker":"","now_ms":5})",         // empty worker
+      R"({"op":"expire","id":"t-1","dead":"yes","now_ms":5})",
+      R"({"op":"enqueue","id":"t-1","max_retries":3,"now_ms":5})",  // no payload
+      R"({"op":"enqueue","id":"t-1","payload":1,"max_retries":101,"now_ms":5})",
+      R"({"op":"enqueue","id":"t-1","payload":1,"max_retries":3,"now_ms":5,"idempotency_key":7})",
+      R"({"op":"lease","id":"t-1","worker":"w1","now_ms":5)",      // torn
+      "{\"op\":\"ack\",\"id\":\"t-\xFF\",\"worker\":\"w1\",\"now_ms\":5}",  // not UTF-8
+      R"({"op":"enqueue","id":"t-1","payload":)" + std::string(200, '[') +
+          std::string(200, ']') + R"(,"max_retries":3,"now_ms":5})",
+      std::string(100'000, '['),
+  };
+  for (const std::string& text : garbage) {
+    const Result<Command> decoded = DecodeCommand(text);
+    ASSERT_FALSE(decoded.ok()) << text;
+    EXPECT_TRUE(decoded.status().IsCorruption()) << text;
+  }
+}
+
+// Whatever the bytes, DecodeCommand answers (never throws, never crashes)
+// and only ever with a command or Corruption.
+RC_GTEST_PROP(CommandProperty, DecodeNeverThrowsOnArbitraryBytes, (const std::string& bytes)) {
+  const Result<Command> decoded = DecodeCommand(bytes);
+  RC_ASSERT(decoded.ok() || decoded.status().IsCorruption());
+}
+
+RC_GTEST_PROP(CommandProperty, DecodeNeverThrowsOnDamagedCommands, ()) {
+  const std::vector<Command> commands = OneOfEach();
+  std::string text = EncodeCommand(*rc::gen::elementOf(commands));
+  const size_t at = *rc::gen::inRange<size_t>(0, text.size());
+  const int damage = *rc::gen::inRange(0, 3);
+  if (damage == 0) text[at] = *rc::gen::arbitrary<char>();  // flip a byte
+  if (damage == 1) text.erase(at);                          // tear the tail
+  if (damage == 2) text.insert(at, *rc::gen::arbitrary<std::string>());
+  const Result<Command> decoded = DecodeCommand(text);
+  RC_ASSERT(decoded.ok() || decoded.status().IsCorruption());
+  // Whatever still decodes is a well-formed command: it encodes again to
+  // something that decodes to itself.
+  if (decoded.ok()) {
+    const Result<Command> again = DecodeCommand(EncodeCommand(*decoded));
+    RC_ASSERT(again.ok());
+    RC_ASSERT(*again == *decoded);
+  }
+}
+
+}  // namespace
+}  // namespace dsc::queue

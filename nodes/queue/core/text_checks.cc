@@ -1,0 +1,94 @@
+#include "nodes/queue/core/text_checks.h"
+
+#include <cstdint>
+
+namespace dsc::queue {
+namespace {
+
+// The length of the UTF-8 character starting at text[i], or 0 when the
+// bytes there are not a well-formed character.
+size_t Utf8CharLength(std::string_view text, size_t i) {
+  const auto byte = [&](size_t k) { return static_cast<uint8_t>(text[k]); };
+  const auto is_continuation = [&](size_t k) {
+    return k < text.size() && (byte(k) & 0xC0) == 0x80;
+  };
+  const uint8_t lead = byte(i);
+  if (lead < 0x80) return 1;
+  size_t length = 0;
+  uint32_t min_value = 0;
+  uint32_t value = 0;
+  if ((lead & 0xE0) == 0xC0) {  // 110xxxxx 10xxxxxx
+    length = 2;
+    min_value = 0x80;
+    value = lead & 0x1F;
+  } else if ((lead & 0xF0) == 0xE0) {  // 1110xxxx 10xxxxxx 10xxxxxx
+    length = 3;
+    min_value = 0x800;
+    value = lead & 0x0F;
+  } else if ((lead & 0xF8) == 0xF0) {  // 11110xxx 10xxxxxx 10xxxxxx 10xxxxxx
+    length = 4;
+    min_value = 0x10000;
+    value = lead & 0x07;
+  } else {
+    return 0;  // a continuation byte or 0xF8..0xFF where a character must start
+  }
+  for (size_t k = 1; k < length; ++k) {
+    if (!is_continuation(i + k)) return 0;
+    value = (value << 6) | (byte(i + k) & 0x3F);
+  }
+  // Overlong encodings, UTF-16 surrogates and values past Unicode's end
+  // are forbidden by RFC 3629.
+  if (value < min_value) return 0;
+  if (value >= 0xD800 && value <= 0xDFFF) return 0;
+  if (value > 0x10FFFF) return 0;
+  return length;
+}
+
+}  // namespace
+
+bool IsValidUtf8(std::string_view text) {
+  for (size_t i = 0; i < text.size();) {
+    const size_t length = Utf8CharLength(text, i);
+    if (length == 0) return false;
+    i += length;
+  }
+  return true;
+}
+
+std::string TruncateUtf8(std::string_view text, size_t max_bytes) {
+  size_t end = 0;
+  while (end < text.size()) {
+    const size_t length = Utf8CharLength(text, end);
+    if (length == 0 || end + length > max_bytes) break;
+    end += length;
+  }
+  return std::string(text.substr(0, end));
+}
+
+bool JsonDepthAtMost(std::string_view json_text, int max_depth) {
+  int depth = 0;
+  bool in_string = false;
+  bool escaped = false;  // the previous character was a backslash in a string
+  for (const char c : json_text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth) return false;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return true;
+}
+
+}  // namespace dsc::queue

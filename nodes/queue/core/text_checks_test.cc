@@ -1,0 +1,51 @@
+#include "nodes/queue/core/text_checks.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace dsc::queue {
+namespace {
+
+TEST(IsValidUtf8, AcceptsAsciiAndMultibyteCharacters) {
+  EXPECT_TRUE(IsValidUtf8(""));
+  EXPECT_TRUE(IsValidUtf8("worker-1"));
+  EXPECT_TRUE(IsValidUtf8("h\xC3\xA9llo"));           // é
+  EXPECT_TRUE(IsValidUtf8("\xE2\x82\xAC"));           // €
+  EXPECT_TRUE(IsValidUtf8("\xF0\x9F\x98\x80"));       // 😀
+  EXPECT_TRUE(IsValidUtf8("\xF4\x8F\xBF\xBF"));       // U+10FFFF, the last one
+}
+
+TEST(IsValidUtf8, RejectsMalformedSequences) {
+  EXPECT_FALSE(IsValidUtf8("\x80"));                  // lone continuation byte
+  EXPECT_FALSE(IsValidUtf8("\xC3"));                  // truncated
+  EXPECT_FALSE(IsValidUtf8("\xE2\x82"));              // truncated
+  EXPECT_FALSE(IsValidUtf8("\xC0\x80"));              // overlong NUL
+  EXPECT_FALSE(IsValidUtf8("\xE0\x80\xAF"));          // overlong '/'
+  EXPECT_FALSE(IsValidUtf8("\xED\xA0\x80"));          // UTF-16 surrogate
+  EXPECT_FALSE(IsValidUtf8("\xF4\x90\x80\x80"));      // above U+10FFFF
+  EXPECT_FALSE(IsValidUtf8("\xFF"));
+  EXPECT_FALSE(IsValidUtf8("ok\xC3("));               // bad continuation
+}
+
+TEST(TruncateUtf8, CutsOnlyBetweenCharacters) {
+  EXPECT_EQ(TruncateUtf8("hello", 10), "hello");
+  EXPECT_EQ(TruncateUtf8("hello", 3), "hel");
+  EXPECT_EQ(TruncateUtf8("h\xC3\xA9llo", 2), "h");  // é needs bytes 2 and 3
+  EXPECT_EQ(TruncateUtf8("h\xC3\xA9llo", 3), "h\xC3\xA9");
+  EXPECT_EQ(TruncateUtf8("abc", 0), "");
+}
+
+TEST(JsonDepthAtMost, CountsNestingOutsideStrings) {
+  EXPECT_TRUE(JsonDepthAtMost("1", 0));
+  EXPECT_TRUE(JsonDepthAtMost("[1]", 1));
+  EXPECT_FALSE(JsonDepthAtMost("[1]", 0));
+  EXPECT_TRUE(JsonDepthAtMost(R"({"a":[1,{"b":2}]})", 3));
+  EXPECT_FALSE(JsonDepthAtMost(R"({"a":[1,{"b":2}]})", 2));
+  EXPECT_TRUE(JsonDepthAtMost(R"(["[[[[", "{{{{"])", 1));
+  EXPECT_TRUE(JsonDepthAtMost(R"(["\"[[[["])", 1));  // an escaped quote stays inside
+  EXPECT_FALSE(JsonDepthAtMost(std::string(1000, '['), 64));
+}
+
+}  // namespace
+}  // namespace dsc::queue
