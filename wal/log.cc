@@ -34,6 +34,31 @@ std::string DurabilityPolicy::ToString() const {
   return "?";
 }
 
+// --- helpers -------------------------------------------------------------------
+
+namespace {
+
+std::string ParentDir(const std::string& dir) {
+  const size_t slash = dir.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : dir.substr(0, slash);
+}
+
+// mkdir -p, then fsync each directory that gained an entry, so a power loss
+// cannot take the new log directory (and the records in it) away.
+Status CreateDirDurably(FileSystem* fs, const std::string& dir) {
+  std::vector<std::string> created;  // deepest first
+  for (std::string d = dir; !d.empty() && d != "." && d != "/"; d = ParentDir(d)) {
+    if (fs->ListDir(d).ok()) break;
+    created.push_back(d);
+  }
+  DSC_RETURN_IF_ERROR(fs->CreateDir(dir));
+  for (const std::string& d : created) DSC_RETURN_IF_ERROR(fs->SyncDir(ParentDir(d)));
+  return Status::Ok();
+}
+
+}  // namespace
+
 // --- internal types ------------------------------------------------------------
 
 // One segment file, as the log keeps it in memory.
@@ -50,12 +75,12 @@ struct Log::Segment {
 // A caller waiting in line. The writer at the front is the leader: it does
 // the IO for itself and for the writers behind it, then wakes them.
 struct Log::Writer {
-  enum class Kind { kAppend, kSync, kTruncate, kDropPrefix };
+  enum class Kind { kAppend, kTruncate, kDropPrefix };
   Kind kind = Kind::kAppend;
   std::span<const Entry> entries;  // kAppend
   bool sync = false;               // wait for fdatasync before returning
-  uint64_t lsn = 0;  // kAppend: out, the last LSN; kSync: in, the LSN to make
-                     // durable; kTruncate: last kept; kDropPrefix: drop below
+  uint64_t lsn = 0;  // kAppend: out, the last LSN; kTruncate: last kept;
+                     // kDropPrefix: drop below
   Status status;
   bool done = false;
   std::condition_variable cv;
@@ -82,7 +107,7 @@ Result<std::unique_ptr<Log>> Log::Open(const std::string& dir, LogOptions option
 
 Status Log::Recover() {
   FileSystem* fs = options_.fs;
-  DSC_RETURN_IF_ERROR(fs->CreateDir(dir_));
+  DSC_RETURN_IF_ERROR(CreateDirDurably(fs, dir_));
   auto lock = fs->LockDir(dir_);
   if (!lock.ok()) return lock.status();
   lock_ = std::move(*lock);
@@ -134,7 +159,7 @@ Status Log::Recover() {
     }
     auto file = fs->OpenWritable(last->path);
     if (!file.ok()) return file.status();
-    active_ = std::move(*file);
+    active_ = std::shared_ptr<WritableFile>(std::move(*file));
     // Whatever a previous process wrote may still sit in the page cache
     // only; sync once so durable_lsn() tells the truth from here on.
     DSC_RETURN_IF_ERROR(active_->Sync());
@@ -165,8 +190,8 @@ Status Log::StartSegment(uint64_t first_lsn) {
   seg->first_lsn = first_lsn;
   seg->path = path;
   seg->reader = std::move(*reader);
-  active_ = std::move(*file);
   std::lock_guard lock(mutex_);
+  active_ = std::shared_ptr<WritableFile>(std::move(*file));
   segments_.push_back(std::move(seg));
   ++stats_.segments_created;
   return Status::Ok();
@@ -211,19 +236,15 @@ Result<uint64_t> Log::AppendAsync(uint8_t type, std::string_view payload) {
 }
 
 Status Log::WaitDurable(uint64_t lsn) {
-  {
-    std::lock_guard lock(mutex_);
-    if (!error_.ok()) return error_;
-    if (lsn <= durable_lsn_) return Status::Ok();
-    if (lsn >= next_lsn_) {
-      return Status::InvalidArgument("LSN " + std::to_string(lsn) + " was never appended");
-    }
+  std::unique_lock lock(mutex_);
+  if (!error_.ok()) return error_;
+  if (lsn > written_lsn_) {
+    return Status::InvalidArgument("LSN " + std::to_string(lsn) + " was never appended");
   }
-  Writer w;
-  w.kind = Writer::Kind::kSync;
-  w.sync = true;
-  w.lsn = lsn;
-  return Submit(&w).status();
+  ++in_flight_;
+  Status s = WaitDurableLocked(lock, lsn);
+  --in_flight_;
+  return s;
 }
 
 Status Log::Sync() {
@@ -232,7 +253,6 @@ Status Log::Sync() {
     std::lock_guard lock(mutex_);
     if (!error_.ok()) return error_;
     target = written_lsn_;
-    if (target <= durable_lsn_) return Status::Ok();
   }
   return WaitDurable(target);
 }
@@ -241,11 +261,48 @@ Status Log::Sync() {
 Result<uint64_t> Log::Submit(Writer* w) {
   std::unique_lock lock(mutex_);
   if (!error_.ok()) return error_;
+  ++in_flight_;
+  // Stage 1, the write: wait in line; the front writer leads a group.
   writers_.push_back(w);
   while (!w->done && w != writers_.front()) w->cv.wait(lock);
-  if (!w->done) RunGroup(lock, w);  // we are the leader
-  if (!w->status.ok()) return w->status;
+  if (!w->done) RunGroup(lock, w);
+  // Stage 2, durability: share an fdatasync with everyone who is waiting.
+  Status s = w->status;
+  if (s.ok() && w->sync) s = WaitDurableLocked(lock, w->lsn);
+  --in_flight_;
+  if (!s.ok()) return s;
   return w->lsn;
+}
+
+// Returns once `lsn` is durable. The first waiter to find no sync running
+// becomes the sync leader: it syncs everything written so far, without the
+// lock, while the others wait for it (and writes carry on meanwhile). If
+// their records were written after it started, one of them leads the next.
+Status Log::WaitDurableLocked(std::unique_lock<std::mutex>& lock, uint64_t lsn) {
+  while (durable_lsn_ < lsn) {
+    if (!error_.ok()) return error_;
+    if (syncing_) {
+      sync_cv_.wait(lock);
+      continue;
+    }
+    syncing_ = true;
+    const uint64_t target = written_lsn_;
+    // Records up to `target` are in this file or in closed segments, which
+    // were synced before the file became active.
+    const std::shared_ptr<WritableFile> file = active_;
+    lock.unlock();
+    const Status s = file->Sync();
+    lock.lock();
+    syncing_ = false;
+    if (s.ok()) {
+      durable_lsn_ = std::max(durable_lsn_, target);
+      ++stats_.syncs;
+    } else {
+      Poison(s);
+    }
+    sync_cv_.notify_all();
+  }
+  return Status::Ok();
 }
 // ANCHOR_END: group_commit_queue
 
@@ -275,28 +332,25 @@ void Log::RunGroup(std::unique_lock<std::mutex>& lock, Writer* leader) {
   }
 
   // ANCHOR: group_commit_leader
-  // Gather the group: appends and syncs queued behind the leader, up to
+  // Gather the group: the appends queued behind the leader, up to
   // max_group_bytes. LSNs are handed out here, in queue order.
   size_t count = 0;
   size_t group_bytes = 0;
-  bool need_sync = false;
-  uint64_t first_lsn = next_lsn_;
+  const uint64_t first_lsn = next_lsn_;
   for (Writer* w : writers_) {
     if (w->kind == Writer::Kind::kTruncate || w->kind == Writer::Kind::kDropPrefix) break;
     size_t bytes = 0;
     for (const Entry& e : w->entries) bytes += kHeaderSize + e.payload.size();
     if (count > 0 && group_bytes + bytes > options_.max_group_bytes) break;
     group_bytes += bytes;
-    if (w->kind == Writer::Kind::kAppend) {
-      next_lsn_ += w->entries.size();
-      w->lsn = next_lsn_ - 1;
-    }
-    need_sync |= w->sync;
+    next_lsn_ += w->entries.size();
+    w->lsn = next_lsn_ - 1;
     ++count;
   }
   const uint64_t last_lsn = next_lsn_ - 1;
-  const bool roll = group_bytes > 0 && !segments_.back()->offsets.empty() &&
+  const bool roll = !segments_.back()->offsets.empty() &&
                     segments_.back()->bytes + group_bytes > options_.segment_bytes;
+  const uint64_t closing_last_lsn = written_lsn_;  // the last record of the segment a roll closes
   // The writers [0, count) stay in writers_ and keep waiting, so their
   // entries stay valid while we encode and write without the lock.
   std::vector<Writer*> group(writers_.begin(), writers_.begin() + static_cast<ptrdiff_t>(count));
@@ -317,11 +371,17 @@ void Log::RunGroup(std::unique_lock<std::mutex>& lock, Writer* leader) {
   if (roll) {
     // A closed segment is never torn: sync it before starting the next.
     s = active_->Sync();
-    if (s.ok()) s = StartSegment(first_lsn);
+    if (s.ok()) {
+      {
+        std::lock_guard guard(mutex_);
+        durable_lsn_ = std::max(durable_lsn_, closing_last_lsn);
+        ++stats_.syncs;
+      }
+      s = StartSegment(first_lsn);
+    }
   }
   const uint64_t start_offset = active_->Size();
-  if (s.ok() && !buffer.empty()) s = active_->Append(buffer);
-  if (s.ok() && need_sync) s = active_->Sync();
+  if (s.ok()) s = active_->Append(buffer);
 
   lock.lock();
   if (!s.ok()) {
@@ -329,20 +389,13 @@ void Log::RunGroup(std::unique_lock<std::mutex>& lock, Writer* leader) {
     finish(count, error_);
     return;
   }
-  if (!buffer.empty()) {
-    Segment& seg = *segments_.back();
-    for (uint32_t rel : offsets) seg.offsets.push_back(static_cast<uint32_t>(start_offset + rel));
-    seg.bytes = start_offset + buffer.size();
-    written_lsn_ = last_lsn;
-    stats_.appends += offsets.size();
-    stats_.bytes += buffer.size();
-    ++stats_.groups;
-  }
-  if (need_sync) {
-    // Every earlier segment was synced when it was closed.
-    durable_lsn_ = written_lsn_;
-    ++stats_.syncs;
-  }
+  Segment& seg = *segments_.back();
+  for (uint32_t rel : offsets) seg.offsets.push_back(static_cast<uint32_t>(start_offset + rel));
+  seg.bytes = start_offset + buffer.size();
+  written_lsn_ = last_lsn;
+  stats_.appends += offsets.size();
+  stats_.bytes += buffer.size();
+  ++stats_.groups;
   finish(count, Status::Ok());
 }
 // ANCHOR_END: group_commit_leader
@@ -388,6 +441,16 @@ Status Log::DropPrefix(uint64_t lsn) {
 // the segment holding the cut point.
 Status Log::DoTruncateSuffix(std::unique_lock<std::mutex>& lock, uint64_t last_kept) {
   if (last_kept >= written_lsn_) return Status::Ok();
+  // A sync finishing after the cut would mark the removed records durable.
+  sync_cv_.wait(lock, [&] { return !syncing_; });
+  syncing_ = true;
+  struct SyncGate {
+    Log* log;
+    ~SyncGate() {  // runs with the lock held, on every return path
+      log->syncing_ = false;
+      log->sync_cv_.notify_all();
+    }
+  } gate{this};
   if (last_kept + 1 < segments_.front()->first_lsn) {
     return Status::InvalidArgument("cannot truncate to LSN " + std::to_string(last_kept) +
                                    ": records before " +
@@ -412,18 +475,20 @@ Status Log::DoTruncateSuffix(std::unique_lock<std::mutex>& lock, uint64_t last_k
     if (s.ok()) s = fs->Remove(seg->path);
   }
   if (s.ok() && !doomed.empty()) s = fs->SyncDir(dir_);
+  std::shared_ptr<WritableFile> file = active_;
   if (s.ok() && !doomed.empty()) {
-    auto file = fs->OpenWritable(keep->path);
-    if (file.ok()) {
-      active_ = std::move(*file);
+    auto reopened = fs->OpenWritable(keep->path);
+    if (reopened.ok()) {
+      file = std::shared_ptr<WritableFile>(std::move(*reopened));
     } else {
-      s = file.status();
+      s = reopened.status();
     }
   }
-  if (s.ok()) s = active_->Truncate(cut_offset);
-  if (s.ok()) s = active_->Sync();
+  if (s.ok()) s = file->Truncate(cut_offset);
+  if (s.ok()) s = file->Sync();
 
   lock.lock();
+  active_ = file;
   if (!s.ok()) {
     Poison(s);
     return error_;
@@ -432,7 +497,7 @@ Status Log::DoTruncateSuffix(std::unique_lock<std::mutex>& lock, uint64_t last_k
   keep->bytes = cut_offset;
   next_lsn_ = last_kept + 1;
   written_lsn_ = last_kept;
-  durable_lsn_ = std::min(durable_lsn_, last_kept);
+  durable_lsn_ = last_kept;  // the cut file was just synced
   return Status::Ok();
 }
 
@@ -543,9 +608,9 @@ Status Log::health() const {
   return error_;
 }
 
-size_t Log::queued_writers() const {
+size_t Log::appenders_in_flight() const {
   std::lock_guard lock(mutex_);
-  return writers_.size();
+  return in_flight_;
 }
 
 LogStats Log::stats() const {

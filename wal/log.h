@@ -10,9 +10,12 @@
 //
 // Durability, per log (DurabilityPolicy):
 //   always       Append returns only after its record is fdatasync'ed.
-//                Concurrent appenders are group-committed: the first in
-//                line writes and syncs everyone's records at once (the
-//                leader/follower batching of LevelDB's DBImpl::Write).
+//                Concurrent appenders are group-committed in two stages:
+//                writes queue up and the first in line writes everyone's
+//                records with one write() (the leader/follower batching of
+//                LevelDB's DBImpl::Write); then one fdatasync covers every
+//                record written so far, while the next writes already
+//                proceed. N appenders therefore share far fewer than N syncs.
 //   interval:MS  Append returns after write(); a background thread syncs
 //                every MS milliseconds. A power loss may drop the last MS.
 //   never        Append returns after write(); the OS decides when to sync.
@@ -146,8 +149,8 @@ class Log {
   Status health() const;         // OK, or why the log is poisoned / closed
   const RecoveryReport& recovery() const { return recovery_; }
   LogStats stats() const;
-  // Callers currently in the group-commit line, the leader included.
-  size_t queued_writers() const;
+  // Callers currently inside an append or a wait for durability.
+  size_t appenders_in_flight() const;
   const std::string& dir() const { return dir_; }
 
  private:
@@ -158,6 +161,7 @@ class Log {
   Status Recover();
   Result<uint64_t> Submit(Writer* w);
   void RunGroup(std::unique_lock<std::mutex>& lock, Writer* leader);
+  Status WaitDurableLocked(std::unique_lock<std::mutex>& lock, uint64_t lsn);
   Status DoTruncateSuffix(std::unique_lock<std::mutex>& lock, uint64_t last_kept);
   Status DoDropPrefix(std::unique_lock<std::mutex>& lock, uint64_t lsn);
   Status StartSegment(uint64_t first_lsn);  // with mutex_ NOT held
@@ -170,17 +174,23 @@ class Log {
   std::unique_ptr<DirLock> lock_;
 
   mutable std::mutex mutex_;
-  // Appenders waiting their turn; the front one is the leader.
+  // Appenders waiting their turn to write; the front one is the leader.
   std::deque<Writer*> writers_;            // GUARDED_BY(mutex_)
+  // True while one caller runs fdatasync for everyone (the sync leader);
+  // the others wait on sync_cv_. Truncation also holds it, to keep syncs out.
+  bool syncing_ = false;                   // GUARDED_BY(mutex_)
+  std::condition_variable sync_cv_;
+  size_t in_flight_ = 0;                   // GUARDED_BY(mutex_)
   std::vector<std::shared_ptr<Segment>> segments_;  // GUARDED_BY(mutex_)
   uint64_t next_lsn_ = 1;                  // GUARDED_BY(mutex_)
   uint64_t written_lsn_ = 0;               // GUARDED_BY(mutex_)
   uint64_t durable_lsn_ = 0;               // GUARDED_BY(mutex_)
   Status error_;                           // GUARDED_BY(mutex_): poisoned/closed
   LogStats stats_;                         // GUARDED_BY(mutex_)
-  // The active segment's file. Touched only by the current leader, which
-  // is the front of writers_, so it needs no lock of its own.
-  std::unique_ptr<WritableFile> active_;
+  // The active segment's file. Written only by the write leader (the front
+  // of writers_); replaced under mutex_, and shared so the sync leader can
+  // sync it while the write leader moves on to a new segment.
+  std::shared_ptr<WritableFile> active_;   // replaced under mutex_
 
   std::condition_variable interval_cv_;
   bool stop_interval_ = false;             // GUARDED_BY(mutex_)

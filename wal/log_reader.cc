@@ -30,6 +30,12 @@ const char* TornTailReason(std::string_view data, uint64_t offset, const Decoded
 }
 // ANCHOR_END: torn_tail
 
+// Records how far the scan of a segment got: its whole records end at `end`.
+void CloseSegment(SegmentInfo* info, uint64_t end) {
+  info->valid_bytes = end;
+  info->record_count = info->offsets.size();
+}
+
 std::string Where(const std::string& segment, uint64_t offset) {
   return "segment " + segment + " offset " + std::to_string(offset);
 }
@@ -96,13 +102,13 @@ ScanResult ScanLog(FileSystem* fs, const std::string& dir, const RecordVisitor& 
           result.status = Status::Corruption(Where(name, offset) + ": record has LSN " +
                                              std::to_string(d.record.lsn) + ", expected " +
                                              std::to_string(lsn));
+          CloseSegment(&info, offset);
           result.segments.push_back(std::move(info));
           return result;
         }
         info.offsets.push_back(static_cast<uint32_t>(offset));
         if (visit && !visit(d.record, name, offset)) {
-          info.valid_bytes = offset + d.encoded_size;
-          info.record_count = info.offsets.size();
+          CloseSegment(&info, offset + d.encoded_size);
           result.segments.push_back(std::move(info));
           return result;
         }
@@ -115,14 +121,14 @@ ScanResult ScanLog(FileSystem* fs, const std::string& dir, const RecordVisitor& 
         result.status = Status::Corruption(Where(name, offset) + ": " +
                                            DecodeResultName(d.result) +
                                            (is_last ? " followed by more data" : " in a closed segment"));
+        CloseSegment(&info, offset);
         result.segments.push_back(std::move(info));
         return result;
       }
       result.torn_tail = TornTail{name, offset, data.size() - offset, torn};
       break;
     }
-    info.valid_bytes = offset;
-    info.record_count = info.offsets.size();
+    CloseSegment(&info, offset);
     if (info.record_count > 0) {
       if (result.first_lsn == 0) result.first_lsn = first_lsn;
       result.last_lsn = lsn - 1;

@@ -87,6 +87,10 @@ TEST(ScanLog, BadRecordFollowedByData_IsCorruptionNamingSegmentAndOffset) {
   fs.SetContents(Path(1), bytes);
   ScanResult r = ScanLog(&fs, "log");
   ASSERT_TRUE(r.status.IsCorruption());
+  // What was read before the damage is reported consistently.
+  ASSERT_EQ(r.segments.size(), 1u);
+  EXPECT_EQ(r.segments[0].record_count, 1u);
+  EXPECT_EQ(r.segments[0].valid_bytes, second);
   EXPECT_NE(r.status.message().find(SegmentFileName(1)), std::string::npos) << r.status.message();
   EXPECT_NE(r.status.message().find("offset " + std::to_string(second)), std::string::npos)
       << r.status.message();
