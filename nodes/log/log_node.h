@@ -9,6 +9,7 @@
 //   GET  /records?from=N&limit=M                   -> 200 {"records":[...]}
 //   GET  /status   {"id","first_lsn","last_lsn","durable_lsn","fsync",...}
 //   plus /health, /metrics and (with --admin) /admin/faults.
+// The details (record types, paging, errors) are in log_service.h.
 #pragma once
 
 #include <cstddef>
@@ -28,6 +29,12 @@ struct ServeOptions {
 // Runs the node until SIGTERM or SIGINT; returns the process exit code
 // (non-zero with a one-line reason on stderr for a bad data directory, a
 // busy port or a bad option).
+//
+// Exit codes: 0 after a clean shutdown; 1 for an unusable data directory,
+// a busy port, or a failed write/fsync (the log is poisoned: restart to
+// recover by replay); 2 for a bad option. Call it from main() before
+// starting any other thread: it blocks SIGTERM/SIGINT for the threads it
+// creates and takes them synchronously (nodes/common/shutdown_signal.h).
 int Serve(const ServeOptions& options);
 
 }  // namespace dsc::lognode

@@ -1,0 +1,29 @@
+// Where wal_bench writes, and what kind of file system that is.
+//
+// An fdatasync benchmark only means something on a real disk: on tmpfs the
+// sync is a no-op and every number is a memory benchmark. So the bench
+// asks statfs(2) what it is writing to and warns when the answer is tmpfs.
+//
+// Thread-safety: plain functions; call from one thread.
+#pragma once
+
+#include <string>
+
+#include "base/status.h"
+
+namespace dsc::bench {
+
+struct BenchDir {
+  std::string path;            // a fresh directory that belongs to this run
+  std::string fs_type;         // "ext4", "tmpfs", ... or "0x1234abcd" if unknown
+  bool memory_backed = false;  // tmpfs or ramfs: fdatasync costs nothing
+};
+
+// Creates a fresh directory `wal_bench.XXXXXX` inside `parent` (created if
+// missing) and inspects the file system it lives on.
+Result<BenchDir> MakeBenchDir(const std::string& parent);
+
+// Removes `path` and everything below it.
+Status RemoveTree(const std::string& path);
+
+}  // namespace dsc::bench

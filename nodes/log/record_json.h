@@ -1,0 +1,30 @@
+// How the log node shows a record as JSON.
+//
+//   {"lsn":7,"type":1,"payload":"hello"}                          UTF-8 text
+//   {"lsn":8,"type":1,"payload":"AAEC/w==","encoding":"base64"}   other bytes
+//
+// A payload is shown as a JSON string when it is valid UTF-8 (so learners
+// read it at a glance), and base64-encoded otherwise (JSON strings cannot
+// carry arbitrary bytes).
+//
+// Thread-safety: stateless functions.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "wal/format.h"
+
+namespace dsc::lognode {
+
+nlohmann::json RecordToJson(const wal::Record& record);
+
+// Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF.
+bool IsValidUtf8(std::string_view bytes);
+
+// Standard base64 (RFC 4648) with padding.
+std::string Base64Encode(std::string_view bytes);
+
+}  // namespace dsc::lognode
