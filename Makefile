@@ -1,0 +1,60 @@
+# dsc: the two commands a learner needs are
+#
+#   make run    install what is missing, build, start the lab (Ctrl-C stops it)
+#   make test   install what is missing, then every check CI runs (scripts/test.sh)
+#
+# Helpers: deps, build, bench, format, format-check, tidy, clean.
+# Build directories: build/ (run, bench, tidy and the first test stage),
+# build-asan/ and build-fuzz/ (the other test stages).
+
+SHELL := /bin/bash
+BUILD_DIR := build
+DSC := $(BUILD_DIR)/nodes/dsc/dsc
+# Our C++ sources, for format and tidy (git's view: no build dirs).
+SOURCES = $(shell git ls-files --cached --others --exclude-standard -- '*.cc' '*.h' 2>/dev/null)
+BENCH_ARGS ?=
+TIDY_FILES ?= $(filter %.cc,$(SOURCES))
+
+.PHONY: run test deps configure build bench format format-check tidy clean
+
+run: build
+	@# The book server joins here in a later issue: build the book, then
+	@# serve it beside the nodes (dsc lab run prints every URL).
+	$(DSC) lab run
+
+test: deps
+	scripts/test.sh
+
+deps:
+	@scripts/install-deps.sh
+
+# Configures build/ once; later runs keep its cache (make test turns
+# DSC_WERROR on there, and run/bench then keep it).
+configure: deps
+	@[[ -f $(BUILD_DIR)/build.ninja ]] || \
+	  cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build: configure
+	cmake --build $(BUILD_DIR)
+
+# make bench BENCH_ARGS="--seconds 1 --threads 1,16"
+bench: configure
+	cmake --build $(BUILD_DIR) --target wal_bench
+	$(BUILD_DIR)/bench/wal_bench $(BENCH_ARGS)
+
+format: deps
+	@scripts/install-deps.sh clang-format-14
+	clang-format-14 -i $(SOURCES)
+
+format-check: deps
+	@scripts/install-deps.sh clang-format-14
+	clang-format-14 --dry-run --Werror $(SOURCES)
+
+# Uses build/compile_commands.json. The whole tree takes several minutes;
+# narrow it with TIDY_FILES="nodes/dsc/main.cc nodes/dsc/lab_commands.cc".
+tidy: build
+	@scripts/install-deps.sh clang-tidy-14
+	run-clang-tidy-14 -quiet -p $(BUILD_DIR) $(TIDY_FILES)
+
+clean:
+	rm -rf build build-asan build-fuzz

@@ -1,0 +1,77 @@
+#include "nodes/dsc/lab_registry.h"
+
+#include <gtest/gtest.h>
+
+#include "nodes/dsc/lab_systems.h"
+
+namespace dsc::lab {
+namespace {
+
+LabSystem TwoNodeSystem(std::string name, int first_port) {
+  LabSystem system;
+  system.name = std::move(name);
+  system.nodes = {{.id = "n1", .port = first_port}, {.id = "n2", .port = first_port + 1}};
+  system.command = [](const LaunchContext& ctx) {
+    return std::vector<std::string>{ctx.dsc_binary, "--peers", ctx.PeersFlag()};
+  };
+  return system;
+}
+
+TEST(LabRegistryTest, FindsSystemsAndNodesByName) {
+  LabRegistry registry;
+  ASSERT_TRUE(registry.Add(TwoNodeSystem("kv", 7101)).ok());
+  const LabSystem* kv = registry.Find("kv");
+  ASSERT_NE(kv, nullptr);
+  EXPECT_NE(FindNode(*kv, "n2"), nullptr);
+  EXPECT_EQ(FindNode(*kv, "n9"), nullptr);
+  EXPECT_EQ(registry.Find("raft"), nullptr);
+}
+
+TEST(LabRegistryTest, RejectsDuplicateNamesAndPorts) {
+  LabRegistry registry;
+  ASSERT_TRUE(registry.Add(TwoNodeSystem("kv", 7101)).ok());
+  EXPECT_TRUE(registry.Add(TwoNodeSystem("kv", 7201)).IsInvalidArgument());
+  EXPECT_TRUE(registry.Add(TwoNodeSystem("raft", 7102)).IsInvalidArgument());  // 7102 is kv's
+  EXPECT_TRUE(registry.Add(TwoNodeSystem("raft", 7401)).ok());
+  EXPECT_EQ(registry.Names(), "kv, raft");
+}
+
+TEST(LabRegistryTest, RejectsSystemWithoutNodesOrCommand) {
+  LabRegistry registry;
+  LabSystem no_nodes = TwoNodeSystem("a", 7000);
+  no_nodes.nodes.clear();
+  EXPECT_TRUE(registry.Add(no_nodes).IsInvalidArgument());
+  LabSystem no_command = TwoNodeSystem("b", 7000);
+  no_command.command = nullptr;
+  EXPECT_TRUE(registry.Add(no_command).IsInvalidArgument());
+}
+
+TEST(LaunchContextTest, PeersFlagListsEveryNode) {
+  LaunchContext ctx;
+  ctx.peers = {{"n1", "127.0.0.1:7101"}, {"n2", "127.0.0.1:7102"}};
+  EXPECT_EQ(ctx.PeersFlag(), "n1=127.0.0.1:7101,n2=127.0.0.1:7102");
+}
+
+TEST(BuiltInLabSystemsTest, LogSystemStartsOneAdminLogNode) {
+  LabRegistry registry = BuiltInLabSystems();
+  const LabSystem* log = registry.Find("log");
+  ASSERT_NE(log, nullptr);
+  ASSERT_EQ(log->nodes.size(), 1u);
+  EXPECT_EQ(log->nodes[0].id, "log1");
+  EXPECT_EQ(log->nodes[0].port, 7500);
+
+  LaunchContext ctx{.dsc_binary = "/bin/dsc",
+                    .node_id = "log1",
+                    .listen = "127.0.0.1:7500",
+                    .data_dir = ".lab/log/log1/data",
+                    .admin = true,
+                    .peers = {}};
+  std::vector<std::string> expected = {"/bin/dsc",       "log",    "serve",
+                                       "--id",           "log1",   "--listen",
+                                       "127.0.0.1:7500", "--data", ".lab/log/log1/data",
+                                       "--admin"};
+  EXPECT_EQ(log->command(ctx), expected);
+}
+
+}  // namespace
+}  // namespace dsc::lab

@@ -1,0 +1,40 @@
+// To add a system to the lab: write a FooLabSystem() below (ids, ports in
+// the 7000-7999 plan of DESIGN.md, and its `dsc foo serve` command line),
+// declare it in lab_systems.h and add it to BuiltInLabSystems().
+#include "nodes/dsc/lab_systems.h"
+
+#include <cstdlib>
+#include <iostream>
+
+namespace dsc::lab {
+
+LabSystem LogLabSystem() {
+  LabSystem system;
+  system.name = "log";
+  system.summary = "one durable write-ahead log node (dsc log serve)";
+  system.nodes = {{.id = "log1", .port = 7500}};
+  system.command = [](const LaunchContext& ctx) {
+    std::vector<std::string> argv = {ctx.dsc_binary, "log", "serve"};
+    argv.insert(argv.end(), {"--id", ctx.node_id});
+    argv.insert(argv.end(), {"--listen", ctx.listen});
+    argv.insert(argv.end(), {"--data", ctx.data_dir});
+    if (ctx.admin) argv.emplace_back("--admin");
+    return argv;
+  };
+  return system;
+}
+
+LabRegistry BuiltInLabSystems() {
+  LabRegistry registry;
+  for (LabSystem system : {LogLabSystem()}) {
+    Status status = registry.Add(std::move(system));
+    if (!status.ok()) {
+      // A broken description is a bug in this file, not a user error.
+      std::cerr << "dsc: internal error: " << status.ToString() << "\n";
+      std::abort();
+    }
+  }
+  return registry;
+}
+
+}  // namespace dsc::lab

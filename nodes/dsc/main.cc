@@ -1,0 +1,217 @@
+// dsc: one command for everything a learner does with the course's
+// systems. This file only wires command-line arguments to the functions
+// that do the work (wal_commands.h, lab_commands.h, each node's Serve);
+// it is also the only file that includes CLI11, which is slow to compile.
+//
+//   dsc wal dump|verify DIR ...
+//   dsc log serve --id ID --listen HOST:PORT --data DIR [--fsync POLICY] [--admin]
+//   dsc lab up|down|status|kill|restart|partition|heal|run [SYSTEM] [NODE]
+#include <algorithm>
+#include <filesystem>
+#include <functional>
+#include <iostream>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "nodes/dsc/lab_commands.h"
+#include "nodes/dsc/lab_systems.h"
+#include "nodes/dsc/wal_commands.h"
+#include "nodes/log/log_node.h"
+#include "wal/log.h"
+
+namespace {
+
+constexpr int kExitUsage = 2;
+
+// What the chosen subcommand will do once parsing succeeded.
+using Action = std::function<int()>;
+
+// Every value the command line can set: CLI11 writes into these while it
+// parses, and the chosen Action reads them afterwards.
+struct Flags {
+  dsc::cli::WalDumpOptions dump;
+  uint64_t dump_limit = 0;
+  std::string verify_dir;
+  dsc::lognode::ServeOptions serve;
+  dsc::lab::LabOptions lab;
+  int lab_timeout_seconds = 15;
+  dsc::lab::LabSelection selection;
+  bool wipe = false;
+};
+
+// The path of this very binary: lab nodes are started with it.
+std::string ThisBinary() {
+  std::error_code ec;
+  std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? "dsc" : self.string();
+}
+
+CLI::Validator FsyncPolicy() {
+  auto check = [](std::string& text) -> std::string {
+    return dsc::wal::DurabilityPolicy::Parse(text).ok() ? "" : "expected always|never|interval:MS";
+  };
+  return {check, "always|never|interval:MS"};
+}
+
+// CLI11 reports errors over several lines; learners get exactly one:
+//   dsc: error: --fsync: expected always|never|interval:MS
+int ReportParseError(const CLI::App& app, const CLI::ParseError& error) {
+  if (error.get_exit_code() == 0) return app.exit(error);  // --help
+  std::string message = error.what();
+  for (char& c : message) {
+    if (c == '\n') c = ' ';
+  }
+  while (!message.empty() && message.back() == ' ') message.pop_back();
+  std::cerr << "dsc: error: " << message << " (see --help)\n";
+  return kExitUsage;
+}
+
+void AddWalCommands(CLI::App& app, Flags& flags, Action* action) {
+  CLI::App* wal = app.add_subcommand("wal", "Inspect a write-ahead log directory (read-only)");
+  wal->require_subcommand(1);
+
+  CLI::App* dump = wal->add_subcommand("dump", "Print every record as one JSON line");
+  dump->add_option("DIR", flags.dump.dir, "The log directory (holds *.wal segments)")->required();
+  dump->add_option("--from", flags.dump.from_lsn, "Start at this LSN");
+  CLI::Option* limit = dump->add_option("--limit", flags.dump_limit, "Print at most N records");
+  dump->callback([&flags, action, limit] {
+    if (limit->count() > 0) flags.dump.limit = flags.dump_limit;
+    *action = [&flags] { return dsc::cli::WalDump(flags.dump, std::cout, std::cerr); };
+  });
+
+  CLI::App* verify = wal->add_subcommand(
+      "verify", "Check every record; exit 1 on corruption (a torn tail is only a warning)");
+  verify->add_option("DIR", flags.verify_dir, "The log directory")->required();
+  verify->callback([&flags, action] {
+    *action = [&flags] { return dsc::cli::WalVerify(flags.verify_dir, std::cout, std::cerr); };
+  });
+}
+
+void AddLogCommands(CLI::App& app, Flags& flags, Action* action) {
+  CLI::App* log = app.add_subcommand("log", "The log node: a durable write-ahead log over HTTP");
+  log->require_subcommand(1);
+
+  dsc::lognode::ServeOptions& serve = flags.serve;
+  CLI::App* serve_cmd = log->add_subcommand("serve", "Run a log node until SIGTERM or Ctrl-C");
+  serve_cmd->add_option("--id", serve.id, "Node id")->capture_default_str();
+  serve_cmd->add_option("--listen", serve.listen, "HOST:PORT to serve on")->capture_default_str();
+  serve_cmd->add_option("--data", serve.data_dir, "Data directory")->required();
+  serve_cmd->add_option("--fsync", serve.fsync, "Durability: always|never|interval:MS")
+      ->check(FsyncPolicy())
+      ->capture_default_str();
+  serve_cmd->add_flag("--admin", serve.admin, "Enable /admin/faults (fault injection)");
+  serve_cmd->add_option("--max-body-bytes", serve.max_body_bytes, "Largest request body")
+      ->capture_default_str();
+  serve_cmd->callback(
+      [&flags, action] { *action = [&flags] { return dsc::lognode::Serve(flags.serve); }; });
+}
+
+void AddLabCommands(CLI::App& app, const dsc::lab::LabRegistry& registry, Flags& flags,
+                    Action* action) {
+  CLI::App* lab = app.add_subcommand(
+      "lab", "Run the systems as local processes on 127.0.0.1 (files under ./.lab/)");
+  lab->require_subcommand(1);
+  std::string systems = "\nSystems (without SYSTEM a command applies to all of them):\n";
+  for (const dsc::lab::LabSystem& system : registry.systems()) {
+    systems += "  " + system.name +
+               std::string(12 - std::min<size_t>(system.name.size(), 11), ' ') + system.summary +
+               "\n";
+  }
+  lab->footer(systems);
+
+  lab->add_option("--dir", flags.lab.lab_dir, "Where the lab keeps data, logs and pid files")
+      ->capture_default_str();
+  lab->add_option("--base-port", flags.lab.base_port,
+                  "Shift every node's port by BASE-7000 (e.g. to run a second lab)")
+      ->envname("DSC_LAB_BASE_PORT")
+      ->check(CLI::Range(1, 65535))
+      ->capture_default_str();
+  lab->add_option("--timeout", flags.lab_timeout_seconds, "Seconds to wait for a node's /health")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+
+  // Each lab command: its name, help, and the Lab method it runs.
+  struct LabCommand {
+    const char* name;
+    const char* help;
+    std::function<int(dsc::lab::Lab&, const Flags&)> run;
+    bool needs_node = false;
+  };
+  const LabCommand commands[] = {
+      {"up", "Start nodes that are not running; wait for /health; print URLs",
+       [](dsc::lab::Lab& l, const Flags& f) { return l.Up(f.selection); }},
+      {"down", "Stop nodes (SIGTERM, then SIGKILL); data stays unless --wipe",
+       [](dsc::lab::Lab& l, const Flags& f) { return l.Down(f.selection, f.wipe); }},
+      {"status", "Show system, node, pid, alive, health and URL of each node",
+       [](dsc::lab::Lab& l, const Flags& f) { return l.PrintStatus(f.selection); }},
+      {"kill", "SIGKILL nodes: the crash drill (data stays)",
+       [](dsc::lab::Lab& l, const Flags& f) { return l.Kill(f.selection); }},
+      {"restart", "Stop if running, start again on the same data, wait for /health",
+       [](dsc::lab::Lab& l, const Flags& f) { return l.Restart(f.selection); }},
+      {"partition", "Cut NODE off from its peers (POST /admin/faults on both sides)",
+       [](dsc::lab::Lab& l, const Flags& f) { return l.Partition(f.selection); }, true},
+      {"heal", "Clear injected faults (DELETE /admin/faults)",
+       [](dsc::lab::Lab& l, const Flags& f) { return l.Heal(f.selection); }},
+      {"run", "up, then wait for Ctrl-C, then down",
+       [](dsc::lab::Lab& l, const Flags& f) { return l.Run(f.selection); }},
+  };
+  for (const LabCommand& command : commands) {
+    CLI::App* sub = lab->add_subcommand(command.name, command.help);
+    sub->fallthrough();  // `dsc lab up log --base-port 9000` works too
+    CLI::Option* system =
+        sub->add_option("SYSTEM", flags.selection.system, "System (default: all)");
+    if (std::string(command.name) == "run") {
+      // run manages whole systems; a single node has no use here.
+    } else {
+      CLI::Option* node = sub->add_option("NODE", flags.selection.node, "Node (default: all)");
+      if (command.needs_node) {
+        system->required();
+        node->required();
+      }
+    }
+    if (std::string(command.name) == "down") {
+      sub->add_flag("--wipe", flags.wipe, "Also delete the nodes' data directories");
+    }
+    sub->callback([&registry, &flags, action, run = command.run] {
+      flags.lab.start_timeout = std::chrono::seconds(flags.lab_timeout_seconds);
+      flags.lab.dsc_binary = ThisBinary();
+      *action = [&registry, &flags, run] {
+        dsc::lab::Lab runner(registry, flags.lab);
+        return run(runner, flags);
+      };
+    });
+  }
+}
+
+int Main(int argc, char** argv) {
+  CLI::App app("dsc: run, break and inspect the course's distributed systems", "dsc");
+  app.require_subcommand(1);
+
+  const dsc::lab::LabRegistry registry = dsc::lab::BuiltInLabSystems();
+  Flags flags;
+  Action action;
+  AddWalCommands(app, flags, &action);
+  AddLogCommands(app, flags, &action);
+  AddLabCommands(app, registry, flags, &action);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    return ReportParseError(app, error);
+  }
+  return action ? action() : 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Nothing in Main is expected to throw (failures are exit codes); this
+  // is the last line of defence, so even a bug ends in one line.
+  try {
+    return Main(argc, argv);
+  } catch (const std::exception& error) {
+    std::cerr << "dsc: internal error: " << error.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,56 @@
+// A scratch lab for one test: its own working directory (so .lab/ is
+// private) and its own ports (so it never meets a learner's lab or a test
+// running in parallel). TearDown stops whatever the test left running.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <string>
+#include <vector>
+
+#include "tests/lab/dsc_runner.h"
+
+namespace dsc::testing {
+
+class LabFixture : public ::testing::Test {
+ protected:
+  // log1 listens on base port + 500 (7500 with the default base 7000).
+  static constexpr int kLogPortOffset = 500;
+
+  void SetUp() override {
+    dir_ = MakeTempDir();
+    int port = FreePort();
+    ASSERT_GT(port, kLogPortOffset) << "no free port";
+    base_port_ = port - kLogPortOffset;
+  }
+
+  void TearDown() override {
+    RunDsc(dir_, {"lab", "down"}, Env());
+    RemoveTree(dir_);
+  }
+
+  // Runs `dsc args...` inside this test's lab.
+  DscRun Dsc(const std::vector<std::string>& args) const { return RunDsc(dir_, args, Env()); }
+
+  std::vector<std::string> Env() const {
+    return {"DSC_LAB_BASE_PORT=" + std::to_string(base_port_)};
+  }
+
+  int log_port() const { return base_port_ + kLogPortOffset; }
+  httplib::Client LogClient() const {
+    httplib::Client client("127.0.0.1", log_port());
+    client.set_connection_timeout(std::chrono::seconds(2));
+    client.set_read_timeout(std::chrono::seconds(5));
+    return client;
+  }
+  std::string log_node_dir() const { return dir_ + "/.lab/log/log1"; }
+
+  // The directory holding the log node's *.wal segments ("" if none yet).
+  std::string FindWalDir() const;
+
+  std::string dir_;
+  int base_port_ = 0;
+};
+
+}  // namespace dsc::testing
