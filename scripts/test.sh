@@ -107,12 +107,6 @@ stage_fuzz() {
     record fuzz FAILED "$(elapsed "$start")  cmake configure failed (see above)" 1 1
     return
   fi
-  if ! ninja -C build-fuzz -t targets all | grep -q '^fuzz_all:'; then
-    # fuzz/ is someone else's module; until it defines fuzz_all there is
-    # nothing to run. Said loudly in the summary, not hidden.
-    record fuzz skipped "fuzz/CMakeLists.txt defines no fuzz_all target yet"
-    return
-  fi
   if ! cmake --build build-fuzz --target fuzz_all; then
     record fuzz FAILED "$(elapsed "$start")  build failed (see above)" 1 1
     return

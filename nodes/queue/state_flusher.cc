@@ -1,0 +1,126 @@
+#include "nodes/queue/state_flusher.h"
+
+#include <spdlog/spdlog.h>
+
+#include <utility>
+
+#include "engine/batch.h"
+
+namespace dsc::queue {
+
+StateFlusher::StateFlusher(wal::Log* log, engine::Engine* engine, StateFlusherOptions options,
+                           std::function<void(const Status&)> on_fatal)
+    : log_(log),
+      engine_(engine),
+      options_(options),
+      on_fatal_(std::move(on_fatal)),
+      persisted_lsn_(engine->applied_lsn()) {}
+
+StateFlusher::~StateFlusher() { (void)Stop(); }
+
+void StateFlusher::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+Status StateFlusher::Stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  return Persist(/*compact=*/false);
+}
+
+void StateFlusher::Add(uint64_t lsn, std::vector<Task> changed) {
+  std::lock_guard lock(mutex_);
+  if (!error_.ok()) return;  // fatal already: the restart will replay
+  queued_.push_back(Entry{lsn, std::move(changed)});
+  if (queued_.size() >= options_.max_queued_records) cv_.notify_one();
+}
+
+Status StateFlusher::FlushNow(bool compact) { return Persist(compact); }
+
+uint64_t StateFlusher::persisted_lsn() const {
+  std::lock_guard lock(mutex_);
+  return persisted_lsn_;
+}
+
+void StateFlusher::Run() {
+  std::unique_lock lock(mutex_);
+  while (!stop_) {
+    cv_.wait_for(lock, options_.interval,
+                 [&] { return stop_ || queued_.size() >= options_.max_queued_records; });
+    if (stop_) break;
+    lock.unlock();
+    const Status s = Persist(/*compact=*/false);
+    lock.lock();
+    if (!s.ok()) break;
+  }
+}
+
+// ANCHOR: flusher_persist
+Status StateFlusher::Persist(bool compact) {
+  std::lock_guard persist_lock(persist_mutex_);
+  std::vector<Entry> entries;
+  {
+    std::lock_guard lock(mutex_);
+    if (!error_.ok()) return error_;
+    entries.swap(queued_);
+  }
+  if (!entries.empty()) {
+    const uint64_t last_lsn = entries.back().lsn;
+    // The engine may lag the log, never lead it: RocksDB may write this
+    // state to disk at any moment, so the records it reflects must be
+    // on disk first. Usually a no-op: the requests already waited.
+    if (Status s = log_->WaitDurable(last_lsn); !s.ok()) {
+      ReportFatal(s.WithContext("state flusher: sync log"));
+      return s;
+    }
+    engine::Batch batch;
+    for (const Entry& entry : entries) {
+      // A task changed twice in this batch: the later Put wins.
+      for (const Task& task : entry.tasks) {
+        batch.Put(kTasksColumnFamily, task.id, TaskToJson(task).dump());
+      }
+    }
+    if (Status s = engine_->Apply(batch, last_lsn); !s.ok()) {
+      ReportFatal(s.WithContext("state flusher: write tasks"));
+      return s;
+    }
+    since_compaction_ += entries.size();
+    std::lock_guard lock(mutex_);
+    persisted_lsn_ = last_lsn;
+  }
+  if (compact || since_compaction_ >= options_.compact_every_records) return Compact();
+  return Status::Ok();
+}
+// ANCHOR_END: flusher_persist
+
+Status StateFlusher::Compact() {
+  // Only what RocksDB has durably on disk may leave the log.
+  Result<uint64_t> covered = engine_->Flush();
+  if (!covered.ok()) {
+    ReportFatal(covered.status().WithContext("state flusher: flush engine"));
+    return covered.status();
+  }
+  if (Status s = log_->DropPrefix(*covered + 1); !s.ok()) {
+    ReportFatal(s.WithContext("state flusher: drop log prefix"));
+    return s;
+  }
+  since_compaction_ = 0;
+  return Status::Ok();
+}
+
+void StateFlusher::ReportFatal(const Status& status) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!error_.ok()) return;
+    error_ = status;
+    queued_.clear();
+  }
+  spdlog::error("queue: {}; stopping so a restart recovers by replay", status.ToString());
+  if (on_fatal_) on_fatal_(status);
+}
+
+}  // namespace dsc::queue
