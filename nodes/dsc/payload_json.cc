@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "nodes/log/record_json.h"
+#include "base/text.h"
 
 namespace dsc::cli {
 
@@ -12,10 +12,10 @@ void AddPayload(std::string_view payload, nlohmann::ordered_json* line) {
       nlohmann::ordered_json::parse(payload, nullptr, /*allow_exceptions=*/false);
   if (!parsed.is_discarded()) {
     (*line)["payload"] = std::move(parsed);
-  } else if (lognode::IsValidUtf8(payload)) {
+  } else if (IsValidUtf8(payload)) {
     (*line)["payload"] = std::string(payload);
   } else {
-    (*line)["payload"] = lognode::Base64Encode(payload);
+    (*line)["payload"] = Base64Encode(payload);
     (*line)["encoding"] = "base64";
   }
 }

@@ -21,10 +21,4 @@ namespace dsc::lognode {
 
 nlohmann::json RecordToJson(const wal::Record& record);
 
-// Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF.
-bool IsValidUtf8(std::string_view bytes);
-
-// Standard base64 (RFC 4648) with padding.
-std::string Base64Encode(std::string_view bytes);
-
 }  // namespace dsc::lognode

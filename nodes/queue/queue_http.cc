@@ -7,7 +7,7 @@
 
 #include "nodes/common/json_body.h"
 #include "nodes/common/json_error.h"
-#include "nodes/queue/core/text_checks.h"
+#include "base/text.h"
 
 namespace dsc::queue {
 namespace {

@@ -5,7 +5,7 @@
 #include "nodes/queue/core/field_reader.h"
 #include "nodes/queue/core/overloaded.h"
 #include "nodes/queue/core/queue_options.h"
-#include "nodes/queue/core/text_checks.h"
+#include "base/text.h"
 
 namespace dsc::queue {
 namespace {
@@ -161,7 +161,7 @@ const std::string& CommandTaskId(const Command& command) {
 std::string EncodeCommand(const Command& command) {
   const OrderedJson json = std::visit([](const auto& c) { return ToJson(c); }, command);
   // `replace` instead of throwing on invalid UTF-8: decided commands never
-  // hold any (text_checks.h), and an encoder must not throw.
+  // hold any (base/text.h), and an encoder must not throw.
   return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 

@@ -4,7 +4,7 @@
 
 #include "nodes/queue/core/backoff.h"
 #include "nodes/queue/core/queue_state.h"
-#include "nodes/queue/core/text_checks.h"
+#include "base/text.h"
 #include "nodes/queue/core/transitions.h"
 
 namespace dsc::queue {

@@ -2,7 +2,7 @@
 
 #include "nodes/queue/core/field_reader.h"
 #include "nodes/queue/core/queue_options.h"
-#include "nodes/queue/core/text_checks.h"
+#include "base/text.h"
 
 namespace dsc::queue {
 

@@ -1,10 +1,10 @@
-// Small checks on untrusted text, used before a string enters a command.
+// Small helpers for untrusted text.
 //
-// Every string in a command ends up in the write-ahead log as JSON, and
-// nlohmann::json refuses to write invalid UTF-8 (it throws) and writes
-// nested values recursively (a deeply nested payload could overflow the
-// stack). Checking here, at decision time, keeps EncodeCommand total: a
-// command that Decide produced always encodes.
+// Strings that end up in JSON (a log record, a reply) must be valid UTF-8:
+// nlohmann::json refuses to write anything else (it throws), and it writes
+// nested values recursively, so a deeply nested input could overflow the
+// stack. Nodes check with these before a string enters their state, and
+// fall back to base64 for bytes that are not text.
 //
 // Thread-safety: pure functions.
 #pragma once
@@ -13,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-namespace dsc::queue {
+namespace dsc {
 
 // True when `text` is well-formed UTF-8 (RFC 3629: no overlong forms, no
 // surrogates, nothing above U+10FFFF).
@@ -29,4 +29,7 @@ std::string TruncateUtf8(std::string_view text, size_t max_bytes);
 // JSON; run it before parsing so the parser never sees a deep input.
 bool JsonDepthAtMost(std::string_view json_text, int max_depth);
 
-}  // namespace dsc::queue
+// Standard base64 (RFC 4648) with padding.
+std::string Base64Encode(std::string_view bytes);
+
+}  // namespace dsc
