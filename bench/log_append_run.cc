@@ -7,32 +7,13 @@
 #include <thread>
 #include <vector>
 
+#include "base/first_error.h"
 #include "wal/log.h"
 
 namespace dsc::bench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// The first failure any appender saw; the others stop when one is set.
-class FirstError {
- public:
-  void Set(const Status& status) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (status_.ok()) status_ = status;
-    failed_.store(true, std::memory_order_relaxed);
-  }
-  bool failed() const { return failed_.load(std::memory_order_relaxed); }
-  Status Get() const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return status_;
-  }
-
- private:
-  mutable std::mutex mutex_;
-  Status status_;  // GUARDED_BY(mutex_)
-  std::atomic<bool> failed_{false};
-};
 
 }  // namespace
 

@@ -1,14 +1,15 @@
 // dsc::lognode::Serve: wires the pieces of the log node together and runs
 // it until SIGTERM/SIGINT (or a fatal log error).
-#include <cstdio>
-#include <memory>
-#include <mutex>
-
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <cstdio>
+#include <memory>
+
+#include "base/first_error.h"
 #include "nodes/common/address.h"
 #include "nodes/common/node_server.h"
+#include "nodes/common/serve_flags.h"
 #include "nodes/common/shutdown_signal.h"
 #include "nodes/log/log_node.h"
 #include "nodes/log/log_service.h"
@@ -17,30 +18,9 @@
 namespace dsc::lognode {
 namespace {
 
-constexpr int kExitFailure = 1;  // unusable data dir, busy port, fatal log error
-constexpr int kExitUsage = 2;    // bad options
-
 int Fail(int code, const std::string& reason) {
-  fmt::print(stderr, "dsc log serve: {}\n", reason);
-  return code;
+  return node::ExitWithReason("log serve", code, reason);
 }
-
-// Remembers the first fatal error reported by a handler thread.
-class FatalError {
- public:
-  void Set(const Status& status) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (status_.ok()) status_ = status;
-  }
-  Status Get() const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return status_;
-  }
-
- private:
-  mutable std::mutex mutex_;
-  Status status_;  // GUARDED_BY(mutex_)
-};
 
 }  // namespace
 
@@ -50,25 +30,23 @@ int Serve(const ServeOptions& options) {
   // signals and only Wait() below receives them.
   node::ShutdownSignal shutdown;
 
-  if (!node::IsValidNodeId(options.id)) {
-    return Fail(kExitUsage, "bad --id \"" + options.id + "\": use letters, digits, '-' or '_'");
-  }
-  Result<node::ListenAddress> listen = node::ParseListenAddress(options.listen);
-  if (!listen.ok()) return Fail(kExitUsage, "bad --listen: " + listen.status().message());
-  if (options.data_dir.empty()) return Fail(kExitUsage, "--data DIR is required");
+  Result<node::ListenAddress> listen =
+      node::ValidateServeFlags(options.id, options.listen, options.data_dir);
+  if (!listen.ok()) return Fail(node::kExitUsage, listen.status().message());
   Result<wal::DurabilityPolicy> durability = wal::DurabilityPolicy::Parse(options.fsync);
-  if (!durability.ok()) return Fail(kExitUsage, "bad --fsync: " + durability.status().message());
+  if (!durability.ok())
+    return Fail(node::kExitUsage, "bad --fsync: " + durability.status().message());
   if (options.max_body_bytes == 0 || options.max_body_bytes > wal::kMaxPayloadBytes) {
-    return Fail(kExitUsage, fmt::format("bad max body bytes {}: expected 1..{}",
-                                        options.max_body_bytes, wal::kMaxPayloadBytes));
+    return Fail(node::kExitUsage, fmt::format("bad max body bytes {}: expected 1..{}",
+                                              options.max_body_bytes, wal::kMaxPayloadBytes));
   }
 
   wal::LogOptions log_options;
   log_options.durability = *durability;
   Result<std::unique_ptr<wal::Log>> opened = wal::Log::Open(options.data_dir, log_options);
   if (!opened.ok()) {
-    return Fail(kExitFailure, "cannot open the log in " + options.data_dir + ": " +
-                                  opened.status().ToString());
+    return Fail(node::kExitFailure,
+                "cannot open the log in " + options.data_dir + ": " + opened.status().ToString());
   }
   std::unique_ptr<wal::Log> log = std::move(opened).value();
   node::NodeServerOptions server_options;
@@ -78,7 +56,7 @@ int Serve(const ServeOptions& options) {
   server_options.admin = options.admin;
   node::NodeServer server(server_options);
 
-  FatalError fatal;
+  FirstError fatal;
   LogService service(options.id, log.get(), durability->ToString(), [&](const Status& status) {
     fatal.Set(status);
     shutdown.Request();
@@ -86,7 +64,7 @@ int Serve(const ServeOptions& options) {
   service.Register(server);
 
   if (Status started = server.Start(); !started.ok()) {
-    return Fail(kExitFailure, started.message());
+    return Fail(node::kExitFailure, started.message());
   }
   const int signal_number = shutdown.Wait();
 
@@ -95,11 +73,11 @@ int Serve(const ServeOptions& options) {
   Status closed = log->Close();
   if (Status error = fatal.Get(); !error.ok()) {
     spdlog::error("node {} stopped: {}", options.id, error.ToString());
-    return kExitFailure;
+    return node::kExitFailure;
   }
   if (!closed.ok()) {
     spdlog::error("node {}: closing the log failed: {}", options.id, closed.ToString());
-    return kExitFailure;
+    return node::kExitFailure;
   }
   spdlog::info("node {} stopped cleanly (signal {})", options.id, signal_number);
   return 0;

@@ -5,10 +5,11 @@
 
 #include <cstdio>
 #include <memory>
-#include <mutex>
 
+#include "base/first_error.h"
 #include "nodes/common/address.h"
 #include "nodes/common/node_server.h"
+#include "nodes/common/serve_flags.h"
 #include "nodes/common/shutdown_signal.h"
 #include "nodes/queue/queue_http.h"
 #include "nodes/queue/queue_node.h"
@@ -18,34 +19,13 @@
 namespace dsc::queue {
 namespace {
 
-constexpr int kExitFailure = 1;  // unusable data dir, busy port, fatal log error
-constexpr int kExitUsage = 2;    // bad options
+int Exit(int code, const std::string& reason) {
+  return node::ExitWithReason("queue serve", code, reason);
+}
 
 // Long polls hold a server thread each for up to 30 s, so the node needs
 // more threads than it has cores: this many workers may wait at once.
 constexpr size_t kServerThreads = 64;
-
-int Exit(int code, const std::string& reason) {
-  fmt::print(stderr, "dsc queue serve: {}\n", reason);
-  return code;
-}
-
-// Remembers the first fatal error reported by any thread.
-class FatalError {
- public:
-  void Set(const Status& status) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (status_.ok()) status_ = status;
-  }
-  Status Get() const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return status_;
-  }
-
- private:
-  mutable std::mutex mutex_;
-  Status status_;  // GUARDED_BY(mutex_)
-};
 
 }  // namespace
 
@@ -55,20 +35,18 @@ int Serve(const ServeOptions& options) {
   // signals and only Wait() below receives them.
   node::ShutdownSignal shutdown;
 
-  if (!node::IsValidNodeId(options.id)) {
-    return Exit(kExitUsage, "bad --id \"" + options.id + "\": use letters, digits, '-' or '_'");
-  }
-  Result<node::ListenAddress> listen = node::ParseListenAddress(options.listen);
-  if (!listen.ok()) return Exit(kExitUsage, "bad --listen: " + listen.status().message());
-  if (options.data_dir.empty()) return Exit(kExitUsage, "--data DIR is required");
+  Result<node::ListenAddress> listen =
+      node::ValidateServeFlags(options.id, options.listen, options.data_dir);
+  if (!listen.ok()) return Exit(node::kExitUsage, listen.status().message());
   Result<wal::DurabilityPolicy> durability = wal::DurabilityPolicy::Parse(options.fsync);
-  if (!durability.ok()) return Exit(kExitUsage, "bad --fsync: " + durability.status().message());
+  if (!durability.ok())
+    return Exit(node::kExitUsage, "bad --fsync: " + durability.status().message());
   if (options.max_body_bytes == 0 || options.max_body_bytes > wal::kMaxPayloadBytes) {
-    return Exit(kExitUsage, fmt::format("bad max body bytes {}: expected 1..{}",
-                                        options.max_body_bytes, wal::kMaxPayloadBytes));
+    return Exit(node::kExitUsage, fmt::format("bad max body bytes {}: expected 1..{}",
+                                              options.max_body_bytes, wal::kMaxPayloadBytes));
   }
 
-  FatalError fatal;
+  FirstError fatal;
   QueueServiceOptions service_options;
   service_options.data_dir = options.data_dir;
   service_options.durability = *durability;
@@ -78,7 +56,7 @@ int Serve(const ServeOptions& options) {
   };
   Result<std::unique_ptr<QueueService>> opened = QueueService::Open(service_options);
   if (!opened.ok()) {
-    return Exit(kExitFailure,
+    return Exit(node::kExitFailure,
                 "cannot open the queue in " + options.data_dir + ": " + opened.status().ToString());
   }
   std::unique_ptr<QueueService> service = std::move(opened).value();
@@ -95,7 +73,7 @@ int Serve(const ServeOptions& options) {
   http.Register(server);
 
   if (Status started = server.Start(); !started.ok()) {
-    return Exit(kExitFailure, started.message());
+    return Exit(node::kExitFailure, started.message());
   }
   const int signal_number = shutdown.Wait();
 
@@ -106,11 +84,11 @@ int Serve(const ServeOptions& options) {
   Status closed = service->Close();
   if (Status error = fatal.Get(); !error.ok()) {
     spdlog::error("node {} stopped: {}", options.id, error.ToString());
-    return kExitFailure;
+    return node::kExitFailure;
   }
   if (!closed.ok()) {
     spdlog::error("node {}: closing the queue failed: {}", options.id, closed.ToString());
-    return kExitFailure;
+    return node::kExitFailure;
   }
   spdlog::info("node {} stopped cleanly (signal {})", options.id, signal_number);
   return 0;

@@ -1,0 +1,25 @@
+#include "nodes/common/serve_flags.h"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+
+namespace dsc::node {
+
+int ExitWithReason(std::string_view command, int code, std::string_view reason) {
+  fmt::print(stderr, "dsc {}: {}\n", command, reason);
+  return code;
+}
+
+Result<ListenAddress> ValidateServeFlags(const std::string& id, const std::string& listen,
+                                         const std::string& data_dir) {
+  if (!IsValidNodeId(id)) {
+    return Status::InvalidArgument("bad --id \"" + id + "\": use letters, digits, '-' or '_'");
+  }
+  Result<ListenAddress> address = ParseListenAddress(listen);
+  if (!address.ok()) return Status::InvalidArgument("bad --listen: " + address.status().message());
+  if (data_dir.empty()) return Status::InvalidArgument("--data DIR is required");
+  return address;
+}
+
+}  // namespace dsc::node

@@ -1,0 +1,27 @@
+// What every `dsc <system> serve` checks before it starts, and how it says
+// no: one line on stderr and an exit code scripts can tell apart.
+//
+// Thread-safety: stateless functions.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+#include "nodes/common/address.h"
+
+namespace dsc::node {
+
+inline constexpr int kExitFailure = 1;  // unusable data dir, busy port, fatal log error
+inline constexpr int kExitUsage = 2;    // bad options
+
+// Prints "dsc <command>: <reason>" on stderr and returns `code`.
+int ExitWithReason(std::string_view command, int code, std::string_view reason);
+
+// Checks the options every node takes (--id, --listen, --data) and returns
+// the listen address, or InvalidArgument with a one-line reason that names
+// the flag.
+Result<ListenAddress> ValidateServeFlags(const std::string& id, const std::string& listen,
+                                         const std::string& data_dir);
+
+}  // namespace dsc::node
