@@ -24,6 +24,9 @@ constexpr int kExitUsage = 2;
 constexpr std::chrono::milliseconds kHealthPollInterval{100};
 constexpr std::chrono::milliseconds kHealthRequestTimeout{500};
 constexpr std::chrono::milliseconds kKillTimeout{5000};
+// A client node counts as started once it has run this long: long enough
+// to catch one that exits at once on a bad flag.
+constexpr std::chrono::milliseconds kClientSettle{300};
 constexpr int kLogLinesOnFailure = 15;
 
 std::string Seconds(std::chrono::milliseconds ms) {
@@ -38,9 +41,12 @@ struct Lab::Target {
   const LabSystem* system = nullptr;
   const LabNodeSpec* node = nullptr;
   NodeFiles files;
-  NodeAddress address;
+  NodeAddress address;  // meaningful for servers only
 
   std::string Name() const { return system->name + "/" + node->id; }
+  bool serves_http() const { return node->serves_http(); }
+  // What the lab prints as the node's URL: "-" for a client node.
+  std::string Url() const { return serves_http() ? address.Url() : "-"; }
 };
 
 Lab::Lab(const LabRegistry& registry, LabOptions options)
@@ -67,8 +73,8 @@ bool Lab::Select(const LabSelection& selection, std::vector<Target>* targets) co
   for (const LabSystem* system : systems) {
     for (const LabNodeSpec& node : system->nodes) {
       if (!selection.node.empty() && node.id != selection.node) continue;
-      int port = PortOf(node);
-      if (port <= 0 || port > 65535) {
+      int port = node.serves_http() ? PortOf(node) : 0;
+      if (node.serves_http() && (port <= 0 || port > 65535)) {
         std::cerr << "dsc: error: --base-port " << options_.base_port << " puts " << system->name
                   << "/" << node.id << " on port " << port << ", outside 1-65535\n";
         return false;
@@ -102,33 +108,44 @@ void PrintNodeLine(const std::string& name, const std::string& url, const std::s
 
 bool Lab::StartNode(const Target& target) {
   if (std::optional<pid_t> pid = FindNodeProcess(target.files)) {
-    Health health = CheckHealth(target.address, target.node->id, kHealthRequestTimeout);
-    PrintNodeLine(
-        target.Name(), target.address.Url(),
-        "already running (pid " + std::to_string(*pid) + ", health " + health.detail + ")");
+    std::string what = "already running (pid " + std::to_string(*pid);
+    if (target.serves_http()) {
+      what += ", health " +
+              CheckHealth(target.address, target.node->id, kHealthRequestTimeout).detail;
+    }
+    PrintNodeLine(target.Name(), target.Url(), what + ")");
     return true;
   }
   // Not running: any pid file left behind is stale (a kill -9, a reboot).
   RemovePidFile(target.files.pid_file);
 
+  // A server keeps its data in data_dir; a client needs only its node
+  // directory (log and pid files).
+  const std::string& dir = target.serves_http() ? target.files.data_dir : target.files.dir;
   std::error_code ec;
-  std::filesystem::create_directories(target.files.data_dir, ec);
+  std::filesystem::create_directories(dir, ec);
   if (ec) {
-    std::cerr << "dsc: cannot create " << target.files.data_dir << ": " << ec.message() << "\n";
+    std::cerr << "dsc: cannot create " << dir << ": " << ec.message() << "\n";
     return false;
   }
 
   LaunchContext ctx{.dsc_binary = options_.dsc_binary,
                     .node_id = target.node->id,
-                    .listen = target.address.host + ":" + std::to_string(target.address.port),
-                    .data_dir = target.files.data_dir,
+                    .listen = "",
+                    .data_dir = "",
                     .admin = true,
                     .peers = {}};
+  if (target.serves_http()) {
+    ctx.listen = target.address.host + ":" + std::to_string(target.address.port);
+    ctx.data_dir = target.files.data_dir;
+  }
   for (const LabNodeSpec& peer : target.system->nodes) {
+    if (!peer.serves_http()) continue;
     ctx.peers.emplace_back(peer.id, std::string(kLabHost) + ":" + std::to_string(PortOf(peer)));
   }
 
-  Result<pid_t> pid = SpawnDetached(target.system->command(ctx), target.files.log_file);
+  Result<pid_t> pid = SpawnDetached(target.system->command(ctx), target.files.log_file,
+                                    {NodeMarker(target.files)});
   if (!pid.ok()) {
     std::cerr << "dsc: cannot start " << target.Name() << ": " << pid.status().message() << "\n";
     return false;
@@ -136,11 +153,15 @@ bool Lab::StartNode(const Target& target) {
   Status written = WritePidFile(target.files.pid_file, *pid);
   if (!written.ok()) std::cerr << "dsc: warning: " << written.message() << "\n";
 
-  auto deadline = std::chrono::steady_clock::now() + options_.start_timeout;
+  auto started = std::chrono::steady_clock::now();
+  auto deadline = started + options_.start_timeout;
   while (true) {
-    if (CheckHealth(target.address, target.node->id, kHealthRequestTimeout).ok) {
-      PrintNodeLine(target.Name(), target.address.Url(),
-                    "started (pid " + std::to_string(*pid) + ")");
+    bool ready = target.serves_http()
+                     ? CheckHealth(target.address, target.node->id, kHealthRequestTimeout).ok
+                     : std::chrono::steady_clock::now() - started >= kClientSettle &&
+                           FindNodeProcess(target.files).has_value();
+    if (ready) {
+      PrintNodeLine(target.Name(), target.Url(), "started (pid " + std::to_string(*pid) + ")");
       return true;
     }
     if (!FindNodeProcess(target.files)) {
@@ -161,6 +182,16 @@ bool Lab::StartNode(const Target& target) {
 }
 
 void Lab::StopNodes(const std::vector<Target>& targets) {
+  std::vector<Target> clients;
+  std::vector<Target> servers;
+  for (const Target& target : targets) {
+    (target.serves_http() ? servers : clients).push_back(target);
+  }
+  if (!clients.empty()) StopGroup(clients);
+  if (!servers.empty()) StopGroup(servers);
+}
+
+void Lab::StopGroup(const std::vector<Target>& targets) {
   // Signal everyone first, then wait once: nodes shut down in parallel.
   std::vector<std::optional<pid_t>> pids;
   for (const Target& target : targets) {
@@ -172,18 +203,18 @@ void Lab::StopNodes(const std::vector<Target>& targets) {
     const Target& target = targets[i];
     if (!pids[i]) {
       RemovePidFile(target.files.pid_file);  // none, or a stale one
-      PrintNodeLine(target.Name(), target.address.Url(), "not running");
+      PrintNodeLine(target.Name(), target.Url(), "not running");
       continue;
     }
     std::string pid = std::to_string(*pids[i]);
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (WaitForExit(*pids[i], std::max(left, std::chrono::milliseconds(0)))) {
-      PrintNodeLine(target.Name(), target.address.Url(), "stopped (pid " + pid + ")");
+      PrintNodeLine(target.Name(), target.Url(), "stopped (pid " + pid + ")");
     } else {
       SignalNode(*pids[i], SIGKILL);
       bool gone = WaitForExit(*pids[i], kKillTimeout);
-      PrintNodeLine(target.Name(), target.address.Url(),
+      PrintNodeLine(target.Name(), target.Url(),
                     std::string(gone ? "killed" : "still running after SIGKILL") + " (pid " + pid +
                         ", ignored SIGTERM for " + Seconds(options_.stop_timeout) + ")");
     }
@@ -237,9 +268,10 @@ int Lab::PrintStatus(const LabSelection& selection) {
                                  : "-";
     any_stale = any_stale || (!running && recorded);
     std::string health =
-        running ? CheckHealth(target.address, target.node->id, kHealthRequestTimeout).detail : "-";
-    row(target.system->name, target.node->id, pid, running ? "yes" : "no", health,
-        target.address.Url());
+        running && target.serves_http()
+            ? CheckHealth(target.address, target.node->id, kHealthRequestTimeout).detail
+            : "-";
+    row(target.system->name, target.node->id, pid, running ? "yes" : "no", health, target.Url());
   }
   if (any_stale)
     std::cout << "(PID? = the pid file names a process that is gone: killed or crashed)\n";
@@ -254,15 +286,16 @@ int Lab::Kill(const LabSelection& selection) {
   for (const Target& target : targets) {
     std::optional<pid_t> pid = FindNodeProcess(target.files);
     if (!pid) {
-      PrintNodeLine(target.Name(), target.address.Url(), "not running");
+      PrintNodeLine(target.Name(), target.Url(), "not running");
       continue;
     }
     // No SIGTERM first: the point of the drill is a crash with no goodbye.
     // The pid file stays, so `status` shows the node as dead.
     SignalNode(*pid, SIGKILL);
     if (WaitForExit(*pid, kKillTimeout)) {
-      PrintNodeLine(target.Name(), target.address.Url(),
-                    "killed (pid " + std::to_string(*pid) + "); its data stays for restart");
+      PrintNodeLine(target.Name(), target.Url(),
+                    "killed (pid " + std::to_string(*pid) +
+                        (target.serves_http() ? "); its data stays for restart" : ")"));
     } else {
       std::cerr << "dsc: " << target.Name() << " (pid " << *pid << ") survived SIGKILL\n";
       exit_code = kExitFailed;
@@ -293,6 +326,13 @@ int Lab::Partition(const LabSelection& selection) {
   if (!Select({.system = selection.system, .node = ""}, &all)) return kExitUsage;
   std::vector<Target> isolated;
   if (!Select(selection, &isolated)) return kExitUsage;
+  if (!isolated.front().serves_http()) {
+    std::cerr << "dsc: error: " << isolated.front().Name()
+              << " is a client node (no HTTP port): partition a server instead\n";
+    return kExitUsage;
+  }
+  // Client nodes serve no /admin/faults: only servers take part.
+  std::erase_if(all, [](const Target& target) { return !target.serves_http(); });
 
   // Isolation is symmetric: the node drops its peers' traffic and each
   // peer drops the node's, so neither side hears the other.
@@ -326,6 +366,7 @@ int Lab::Heal(const LabSelection& selection) {
   if (!Select(selection, &targets)) return kExitUsage;
   int exit_code = kExitOk;
   for (const Target& target : targets) {
+    if (!target.serves_http()) continue;  // a client node has no faults to clear
     if (!FindNodeProcess(target.files)) {
       PrintNodeLine(target.Name(), target.address.Url(), "not running (nothing to heal)");
       continue;

@@ -9,7 +9,10 @@
 //   heal [SYSTEM] [NODE]       DELETE /admin/faults
 //   run [SYSTEM]               up, wait for Ctrl-C (SIGINT) or SIGTERM, down
 //
-// Without SYSTEM a command applies to every registered system. Files live
+// Without SYSTEM a command applies to every registered system. A client
+// node (LabNodeKind::kClient, e.g. a queue worker) has no /health: up and
+// restart count it started once its process runs, status shows "-" for
+// its health and URL, heal skips it and partition refuses it. Files live
 // under the lab directory (lab_layout.h). Each function returns the
 // process exit code: 0 done, 1 something failed (said on stderr), 2 an
 // unknown system or node.
@@ -63,8 +66,11 @@ class Lab {
   bool Select(const LabSelection& selection, std::vector<Target>* targets) const;
   // Starts one node unless it runs; waits for /health. Prints its line.
   bool StartNode(const Target& target);
-  // SIGTERMs every running target, waits, SIGKILLs the rest.
+  // SIGTERMs every running target, waits, SIGKILLs the rest. Client nodes
+  // go first, so a worker never outlives the server it talks to.
   void StopNodes(const std::vector<Target>& targets);
+  // StopNodes for one group, in parallel.
+  void StopGroup(const std::vector<Target>& targets);
   // The node's port moved by --base-port (may fall outside 1-65535).
   int PortOf(const LabNodeSpec& node) const;
 

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 #include <thread>
 
 namespace dsc::lab {
@@ -52,7 +53,7 @@ bool ReadAll(int fd, void* data, size_t size) {
 
 // Runs in the grandchild, between fork and exec: only async-signal-safe
 // calls from here on. Never returns.
-[[noreturn]] void ExecNode(char* const* argv, int log_fd, int report_fd) {
+[[noreturn]] void ExecNode(char* const* argv, char* const* envp, int log_fd, int report_fd) {
   setsid();  // own session and process group: no terminal signals, one group to signal
   int null_fd = open("/dev/null", O_RDONLY);
   if (null_fd >= 0) dup2(null_fd, STDIN_FILENO);
@@ -71,7 +72,7 @@ bool ReadAll(int fd, void* data, size_t size) {
   signal(SIGTERM, SIG_DFL);
   signal(SIGPIPE, SIG_DFL);
 
-  execv(argv[0], argv);
+  execve(argv[0], argv, envp);
   SpawnReport report{.pid = getpid(), .error = errno};
   WriteAll(report_fd, &report, sizeof(report));
   _exit(127);
@@ -87,17 +88,26 @@ bool IsZombie(pid_t pid) {
 }
 
 // The arguments of a running process, split at the NULs of /proc/PID/cmdline.
-std::vector<std::string> CommandLineOf(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
-  std::vector<std::string> args;
-  std::string arg;
-  while (std::getline(in, arg, '\0')) args.push_back(arg);
-  return args;
+// The NUL-separated entries of /proc/PID/<file> (environ, cmdline).
+std::vector<std::string> ProcEntries(pid_t pid, const char* file) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/" + file, std::ios::binary);
+  std::vector<std::string> entries;
+  std::string entry;
+  while (std::getline(in, entry, '\0')) entries.push_back(entry);
+  return entries;
 }
 
 }  // namespace
 
-Result<pid_t> SpawnDetached(const std::vector<std::string>& argv, const std::string& log_file) {
+std::string NodeMarker(const NodeFiles& files) {
+  std::error_code ec;
+  std::filesystem::path dir = std::filesystem::absolute(files.dir, ec);
+  if (ec) dir = files.dir;
+  return "DSC_LAB_NODE=" + dir.lexically_normal().string();
+}
+
+Result<pid_t> SpawnDetached(const std::vector<std::string>& argv, const std::string& log_file,
+                            const std::vector<std::string>& extra_env) {
   if (argv.empty()) return Status::InvalidArgument("empty command line");
 
   // Everything the children need is prepared before fork: after it, the
@@ -106,6 +116,20 @@ Result<pid_t> SpawnDetached(const std::vector<std::string>& argv, const std::str
   c_argv.reserve(argv.size() + 1);
   for (const std::string& arg : argv) c_argv.push_back(const_cast<char*>(arg.c_str()));
   c_argv.push_back(nullptr);
+
+  // Our environment, minus entries `extra_env` overrides, plus `extra_env`.
+  std::vector<char*> c_envp;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    std::string_view current(*entry);
+    std::string_view name = current.substr(0, current.find('='));
+    bool overridden = false;
+    for (const std::string& extra : extra_env) {
+      overridden = overridden || std::string_view(extra).substr(0, extra.find('=')) == name;
+    }
+    if (!overridden) c_envp.push_back(*entry);
+  }
+  for (const std::string& extra : extra_env) c_envp.push_back(const_cast<char*>(extra.c_str()));
+  c_envp.push_back(nullptr);
 
   int log_fd = open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (log_fd < 0) return Status::IOError("open " + log_file + ": " + std::strerror(errno));
@@ -121,7 +145,7 @@ Result<pid_t> SpawnDetached(const std::vector<std::string>& argv, const std::str
     // re-parented to init and never becomes our child.
     close(report[0]);
     pid_t node = fork();
-    if (node == 0) ExecNode(c_argv.data(), log_fd, report[1]);
+    if (node == 0) ExecNode(c_argv.data(), c_envp.data(), log_fd, report[1]);
     SpawnReport spawned{.pid = node, .error = node < 0 ? errno : 0};
     WriteAll(report[1], &spawned, sizeof(spawned));
     _exit(0);
@@ -182,8 +206,9 @@ std::optional<pid_t> FindNodeProcess(const NodeFiles& files) {
   if (!pid) return std::nullopt;
   if (kill(*pid, 0) != 0 && errno == ESRCH) return std::nullopt;
   if (IsZombie(*pid)) return std::nullopt;
-  for (const std::string& arg : CommandLineOf(*pid)) {
-    if (arg == files.data_dir) return pid;
+  const std::string marker = NodeMarker(files);
+  for (const std::string& entry : ProcEntries(*pid, "environ")) {
+    if (entry == marker) return pid;
   }
   return std::nullopt;  // the pid now belongs to some other process
 }

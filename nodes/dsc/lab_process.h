@@ -7,9 +7,12 @@
 // only `dsc`, which then stops the nodes itself.
 //
 // A pid file can lie: the node may have died (kill -9, a crash, a reboot)
-// and its pid been reused by an unrelated process. So a pid counts as our
-// node only while /proc/PID/cmdline still names the node's data directory
-// and the process is not a zombie (FindNodeProcess).
+// and its pid been reused by an unrelated process. So every node is
+// started with the environment entry NodeMarker(files) (DSC_LAB_NODE=
+// its absolute node directory), and a pid counts as our node only while
+// /proc/PID/environ still carries that entry and the process is not a
+// zombie (FindNodeProcess). The marker works the same for servers and for
+// client nodes, which have no data directory on their command line.
 //
 // Thread-safety: plain functions; the lab calls them from one thread.
 #pragma once
@@ -26,13 +29,20 @@
 
 namespace dsc::lab {
 
-// Starts `argv` (argv[0] is a path) detached, with stdin from /dev/null and
-// stdout/stderr appended to `log_file`. Returns the node's pid, or an error
-// if fork or exec failed (exec errors are reported here, not in the log).
-Result<pid_t> SpawnDetached(const std::vector<std::string>& argv, const std::string& log_file);
+// "DSC_LAB_NODE=/abs/path/.lab/<system>/<node>": the environment entry
+// that names a process as the lab node whose files these are.
+std::string NodeMarker(const NodeFiles& files);
+
+// Starts `argv` (argv[0] is a path) detached, with stdin from /dev/null,
+// stdout/stderr appended to `log_file`, and this process's environment
+// plus `extra_env` ("K=V" entries). Returns the node's pid, or an error if
+// fork or exec failed (exec errors are reported here, not in the log).
+Result<pid_t> SpawnDetached(const std::vector<std::string>& argv, const std::string& log_file,
+                            const std::vector<std::string>& extra_env = {});
 
 // The pid in `files.pid_file` if that process is alive and is this node
-// (see above); nullopt otherwise, including when there is no pid file.
+// (its environment carries NodeMarker(files), see above); nullopt
+// otherwise, including when there is no pid file.
 std::optional<pid_t> FindNodeProcess(const NodeFiles& files);
 
 // The pid recorded in the pid file, alive or not; nullopt if none.

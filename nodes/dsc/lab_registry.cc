@@ -14,6 +14,13 @@ std::string LaunchContext::PeersFlag() const {
   return flag;
 }
 
+std::string LaunchContext::UrlOf(std::string_view id) const {
+  for (const auto& [peer_id, address] : peers) {
+    if (peer_id == id) return "http://" + address;
+  }
+  return "";
+}
+
 Status LabRegistry::Add(LabSystem system) {
   if (system.name.empty()) return Status::InvalidArgument("a lab system needs a name");
   if (Find(system.name) != nullptr) {
@@ -28,13 +35,22 @@ Status LabRegistry::Add(LabSystem system) {
 
   std::set<int> used_ports;
   for (const LabSystem& other : systems_) {
-    for (const LabNodeSpec& node : other.nodes) used_ports.insert(node.port);
+    for (const LabNodeSpec& node : other.nodes) {
+      if (node.serves_http()) used_ports.insert(node.port);
+    }
   }
   std::set<std::string> ids;
   for (const LabNodeSpec& node : system.nodes) {
     if (node.id.empty() || !ids.insert(node.id).second) {
       return Status::InvalidArgument("lab system '" + system.name +
                                      "' has an empty or duplicate node id '" + node.id + "'");
+    }
+    if (!node.serves_http()) {
+      if (node.port != 0) {
+        return Status::InvalidArgument("lab system '" + system.name + "' client node '" +
+                                       node.id + "' has a port; clients serve nothing");
+      }
+      continue;
     }
     if (node.port <= 0 || !used_ports.insert(node.port).second) {
       return Status::InvalidArgument("lab system '" + system.name + "' node '" + node.id +

@@ -46,6 +46,29 @@ TEST(LabRegistryTest, RejectsSystemWithoutNodesOrCommand) {
   EXPECT_TRUE(registry.Add(no_command).IsInvalidArgument());
 }
 
+TEST(LabRegistryTest, ClientNodesHaveNoPortAndServersNeedOne) {
+  LabRegistry registry;
+  LabSystem system = TwoNodeSystem("queue", 7000);
+  system.nodes.push_back({.id = "w1", .port = 0, .kind = LabNodeKind::kClient});
+  system.nodes.push_back({.id = "w2", .port = 0, .kind = LabNodeKind::kClient});
+  EXPECT_TRUE(registry.Add(system).ok());  // two clients without ports do not clash
+
+  LabRegistry other;
+  LabSystem client_with_port = TwoNodeSystem("a", 7000);
+  client_with_port.nodes.push_back({.id = "w1", .port = 7005, .kind = LabNodeKind::kClient});
+  EXPECT_TRUE(other.Add(client_with_port).IsInvalidArgument());
+  LabSystem server_without_port = TwoNodeSystem("b", 7100);
+  server_without_port.nodes.push_back({.id = "s", .port = 0});
+  EXPECT_TRUE(other.Add(server_without_port).IsInvalidArgument());
+}
+
+TEST(LaunchContextTest, UrlOfNamesAServerInPeers) {
+  LaunchContext ctx;
+  ctx.peers = {{"queue1", "127.0.0.1:9000"}};
+  EXPECT_EQ(ctx.UrlOf("queue1"), "http://127.0.0.1:9000");
+  EXPECT_EQ(ctx.UrlOf("queue2"), "");
+}
+
 TEST(LaunchContextTest, PeersFlagListsEveryNode) {
   LaunchContext ctx;
   ctx.peers = {{"n1", "127.0.0.1:7101"}, {"n2", "127.0.0.1:7102"}};
@@ -71,6 +94,41 @@ TEST(BuiltInLabSystemsTest, LogSystemStartsOneAdminLogNode) {
                                        "127.0.0.1:7500", "--data", ".lab/log/log1/data",
                                        "--admin"};
   EXPECT_EQ(log->command(ctx), expected);
+}
+
+TEST(BuiltInLabSystemsTest, QueueSystemIsAServerThenThreeWorkers) {
+  LabRegistry registry = BuiltInLabSystems();
+  const LabSystem* queue = registry.Find("queue");
+  ASSERT_NE(queue, nullptr);
+  ASSERT_EQ(queue->nodes.size(), 4u);
+  EXPECT_EQ(queue->nodes[0].id, "queue1");
+  EXPECT_EQ(queue->nodes[0].port, 7000);
+  EXPECT_TRUE(queue->nodes[0].serves_http());
+  for (size_t i = 1; i < 4; ++i) {
+    EXPECT_EQ(queue->nodes[i].id, "worker" + std::to_string(i));
+    EXPECT_FALSE(queue->nodes[i].serves_http());
+  }
+
+  LaunchContext server{.dsc_binary = "/bin/dsc",
+                       .node_id = "queue1",
+                       .listen = "127.0.0.1:9000",
+                       .data_dir = ".lab/queue/queue1/data",
+                       .admin = true,
+                       .peers = {{"queue1", "127.0.0.1:9000"}}};
+  std::vector<std::string> expected = {"/bin/dsc", "queue", "serve", "--id", "queue1",
+                                       "--listen", "127.0.0.1:9000", "--data",
+                                       ".lab/queue/queue1/data", "--admin"};
+  EXPECT_EQ(queue->command(server), expected);
+
+  LaunchContext worker = server;
+  worker.node_id = "worker2";
+  worker.listen = "";
+  worker.data_dir = "";
+  std::vector<std::string> argv = queue->command(worker);
+  ASSERT_GE(argv.size(), 7u);
+  std::vector<std::string> head(argv.begin(), argv.begin() + 7);
+  EXPECT_EQ(head, (std::vector<std::string>{"/bin/dsc", "queue", "worker", "--server",
+                                            "http://127.0.0.1:9000", "--id", "worker2"}));
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 //
 //   dsc wal dump|verify DIR ...
 //   dsc log serve --id ID --listen HOST:PORT --data DIR [--fsync POLICY] [--admin]
+//   dsc queue serve|worker|produce ...
 //   dsc lab up|down|status|kill|restart|partition|heal|run [SYSTEM] [NODE]
 #include <algorithm>
 #include <filesystem>
@@ -18,6 +19,9 @@
 #include "nodes/dsc/lab_systems.h"
 #include "nodes/dsc/wal_commands.h"
 #include "nodes/log/log_node.h"
+#include "nodes/queue/producer.h"
+#include "nodes/queue/queue_node.h"
+#include "nodes/queue/worker.h"
 #include "wal/log.h"
 
 namespace {
@@ -34,6 +38,11 @@ struct Flags {
   uint64_t dump_limit = 0;
   std::string verify_dir;
   dsc::lognode::ServeOptions serve;
+  dsc::queue::ServeOptions queue_serve;
+  dsc::queue::WorkerOptions worker;
+  uint64_t worker_seed = 0;
+  dsc::queue::ProducerOptions produce;
+  int produce_max_retries = 0;
   dsc::lab::LabOptions lab;
   int lab_timeout_seconds = 15;
   dsc::lab::LabSelection selection;
@@ -105,6 +114,82 @@ void AddLogCommands(CLI::App& app, Flags& flags, Action* action) {
       ->capture_default_str();
   serve_cmd->callback(
       [&flags, action] { *action = [&flags] { return dsc::lognode::Serve(flags.serve); }; });
+}
+
+void AddQueueCommands(CLI::App& app, Flags& flags, Action* action) {
+  CLI::App* queue = app.add_subcommand(
+      "queue", "The queue node: a durable work queue over HTTP, its workers and producers");
+  queue->require_subcommand(1);
+
+  dsc::queue::ServeOptions& serve = flags.queue_serve;
+  CLI::App* serve_cmd = queue->add_subcommand("serve", "Run a queue node until SIGTERM or Ctrl-C");
+  serve_cmd->add_option("--id", serve.id, "Node id")->capture_default_str();
+  serve_cmd->add_option("--listen", serve.listen, "HOST:PORT to serve on")->capture_default_str();
+  serve_cmd->add_option("--data", serve.data_dir, "Data directory")->required();
+  serve_cmd->add_option("--fsync", serve.fsync, "Durability: always|never|interval:MS")
+      ->check(FsyncPolicy())
+      ->capture_default_str();
+  serve_cmd->add_flag("--admin", serve.admin, "Enable /admin/faults (fault injection)");
+  serve_cmd->add_option("--max-body-bytes", serve.max_body_bytes, "Largest request body")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  serve_cmd->callback(
+      [&flags, action] { *action = [&flags] { return dsc::queue::Serve(flags.queue_serve); }; });
+
+  dsc::queue::WorkerOptions& worker = flags.worker;
+  CLI::App* worker_cmd = queue->add_subcommand(
+      "worker", "Lease tasks, work on them, ack or fail them; until Ctrl-C or --max-tasks");
+  worker_cmd->add_option("--server", worker.server, "The queue node's URL")->capture_default_str();
+  worker_cmd->add_option("--id", worker.id, "Worker name the leases carry")
+      ->capture_default_str();
+  worker_cmd->add_option("--concurrency", worker.concurrency, "Threads, one task each")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  worker_cmd->add_option("--work-ms", worker.work_ms, "Simulated work per task (ms)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  worker_cmd->add_option("--fail-rate", worker.fail_rate, "Share of attempts that fail (0..1)")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  worker_cmd->add_option("--lease-ms", worker.lease_ms, "How long a lease lasts (ms)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  worker_cmd->add_option("--wait-ms", worker.wait_ms, "Long-poll wait per lease request (ms)")
+      ->check(CLI::Range(int64_t{0}, int64_t{30'000}))
+      ->capture_default_str();
+  worker_cmd->add_option("--max-tasks", worker.max_tasks, "Stop after N tasks (0: never)")
+      ->capture_default_str();
+  CLI::Option* seed =
+      worker_cmd->add_option("--seed", flags.worker_seed, "Seed for --fail-rate (default: random)");
+  worker_cmd->callback([&flags, action, seed] {
+    if (seed->count() > 0) flags.worker.seed = flags.worker_seed;
+    *action = [&flags] { return dsc::queue::RunWorker(flags.worker); };
+  });
+
+  dsc::queue::ProducerOptions& produce = flags.produce;
+  CLI::App* produce_cmd =
+      queue->add_subcommand("produce", "Enqueue tasks (POST /tasks) and print a summary");
+  produce_cmd->add_option("--server", produce.server, "The queue node's URL")
+      ->capture_default_str();
+  produce_cmd->add_option("--count", produce.count, "How many tasks")->capture_default_str();
+  produce_cmd->add_option("--rate", produce.rate, "Tasks per second overall (0: no limit)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  produce_cmd->add_option("--payload", produce.payload,
+                          "JSON payload; every {n} becomes the task's number")
+      ->capture_default_str();
+  produce_cmd->add_option("--concurrency", produce.concurrency, "Threads sending")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  produce_cmd->add_option("--idempotency-prefix", produce.idempotency_prefix,
+                          "Give task n the key PREFIXn and retry unanswered requests");
+  CLI::Option* max_retries = produce_cmd->add_option(
+      "--max-retries", flags.produce_max_retries, "Retries per task (default: the node's)");
+  max_retries->check(CLI::NonNegativeNumber);
+  produce_cmd->callback([&flags, action, max_retries] {
+    if (max_retries->count() > 0) flags.produce.max_retries = flags.produce_max_retries;
+    *action = [&flags] { return dsc::queue::RunProducer(flags.produce); };
+  });
 }
 
 void AddLabCommands(CLI::App& app, const dsc::lab::LabRegistry& registry, Flags& flags,
@@ -193,6 +278,7 @@ int Main(int argc, char** argv) {
   Action action;
   AddWalCommands(app, flags, &action);
   AddLogCommands(app, flags, &action);
+  AddQueueCommands(app, flags, &action);
   AddLabCommands(app, registry, flags, &action);
 
   try {

@@ -114,6 +114,18 @@ int FreePort() {
   return port;
 }
 
+bool PortIsFree(int port) {
+  if (port <= 0 || port > 65535) return false;
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  bool free = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  close(fd);
+  return free;
+}
+
 std::string MakeTempDir() {
   std::string pattern = (std::filesystem::temp_directory_path() / "dsc-test-XXXXXX").string();
   if (mkdtemp(pattern.data()) == nullptr) std::abort();

@@ -38,6 +38,8 @@ bool ProcessAlive(pid_t pid);
 
 // A TCP port on 127.0.0.1 that was free a moment ago (the kernel's choice).
 int FreePort();
+// True if `port` on 127.0.0.1 could be bound a moment ago.
+bool PortIsFree(int port);
 
 // A fresh directory under the system temp dir; RemoveTree deletes it.
 std::string MakeTempDir();

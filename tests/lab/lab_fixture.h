@@ -15,14 +15,22 @@ namespace dsc::testing {
 
 class LabFixture : public ::testing::Test {
  protected:
-  // log1 listens on base port + 500 (7500 with the default base 7000).
+  // log1 listens on base port + 500 (7500 with the default base 7000),
+  // queue1 on the base port itself (7000).
   static constexpr int kLogPortOffset = 500;
+  static constexpr int kQueuePortOffset = 0;
 
   void SetUp() override {
     dir_ = MakeTempDir();
-    int port = FreePort();
-    ASSERT_GT(port, kLogPortOffset) << "no free port";
-    base_port_ = port - kLogPortOffset;
+    // A base whose every lab port was free a moment ago: the kernel picks
+    // log1's, and the queue's must happen to be free too.
+    for (int attempt = 0; attempt < 50 && base_port_ == 0; ++attempt) {
+      int port = FreePort();
+      if (port > kLogPortOffset && PortIsFree(port - kLogPortOffset + kQueuePortOffset)) {
+        base_port_ = port - kLogPortOffset;
+      }
+    }
+    ASSERT_GT(base_port_, 0) << "no free ports";
   }
 
   void TearDown() override {
@@ -45,6 +53,18 @@ class LabFixture : public ::testing::Test {
     return client;
   }
   std::string log_node_dir() const { return dir_ + "/.lab/log/log1"; }
+
+  int queue_port() const { return base_port_ + kQueuePortOffset; }
+  httplib::Client QueueClient() const {
+    httplib::Client client("127.0.0.1", queue_port());
+    client.set_connection_timeout(std::chrono::seconds(2));
+    client.set_read_timeout(std::chrono::seconds(5));
+    return client;
+  }
+  // .lab/queue/<node> (queue1, worker1..worker3).
+  std::string queue_node_dir(const std::string& node) const {
+    return dir_ + "/.lab/queue/" + node;
+  }
 
   // The directory holding the log node's *.wal segments ("" if none yet).
   std::string FindWalDir() const;
