@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <filesystem>
+#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <optional>
@@ -49,8 +50,31 @@ struct Lab::Target {
   std::string Url() const { return serves_http() ? address.Url() : "-"; }
 };
 
+namespace {
+
+// The lab remembers the port shift it was started with, so `status`,
+// `kill` and `restart` find the nodes without repeating --base-port.
+std::string BasePortFile(const std::string& lab_dir) { return lab_dir + "/base-port"; }
+
+void RememberBasePort(const std::string& lab_dir, int base_port) {
+  std::error_code ec;
+  std::filesystem::create_directories(lab_dir, ec);
+  std::ofstream(BasePortFile(lab_dir)) << base_port << "\n";
+}
+
+LabOptions WithRememberedBasePort(LabOptions options) {
+  int remembered = 0;
+  if (!options.base_port_given && std::ifstream(BasePortFile(options.lab_dir)) >> remembered &&
+      remembered > 0 && remembered <= 65535) {
+    options.base_port = remembered;
+  }
+  return options;
+}
+
+}  // namespace
+
 Lab::Lab(const LabRegistry& registry, LabOptions options)
-    : registry_(registry), options_(std::move(options)) {}
+    : registry_(registry), options_(WithRememberedBasePort(std::move(options))) {}
 
 int Lab::PortOf(const LabNodeSpec& node) const {
   return node.port + options_.base_port - kDefaultBasePort;
@@ -223,6 +247,7 @@ void Lab::StopGroup(const std::vector<Target>& targets) {
 }
 
 int Lab::Up(const LabSelection& selection) {
+  RememberBasePort(options_.lab_dir, options_.base_port);
   std::vector<Target> targets;
   if (!Select(selection, &targets)) return kExitUsage;
   bool all_up = true;
@@ -305,6 +330,7 @@ int Lab::Kill(const LabSelection& selection) {
 }
 
 int Lab::Restart(const LabSelection& selection) {
+  RememberBasePort(options_.lab_dir, options_.base_port);
   std::vector<Target> targets;
   if (!Select(selection, &targets)) return kExitUsage;
   std::vector<Target> running;

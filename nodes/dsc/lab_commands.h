@@ -32,6 +32,9 @@ namespace dsc::lab {
 struct LabOptions {
   std::string lab_dir = ".lab";
   int base_port = kDefaultBasePort;
+  // False when base_port is just the default: the lab then uses the shift
+  // it was last started with (remembered in LAB_DIR/base-port).
+  bool base_port_given = false;
   std::string dsc_binary;  // what nodes are started with; normally this very binary
   // How long `up`/`restart` wait for a node's /health, and `down` for a
   // node to exit after SIGTERM before it is SIGKILLed.

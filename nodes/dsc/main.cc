@@ -207,7 +207,7 @@ void AddLabCommands(CLI::App& app, const dsc::lab::LabRegistry& registry, Flags&
 
   lab->add_option("--dir", flags.lab.lab_dir, "Where the lab keeps data, logs and pid files")
       ->capture_default_str();
-  lab->add_option("--base-port", flags.lab.base_port,
+  CLI::Option* base_port = lab->add_option("--base-port", flags.lab.base_port,
                   "Shift every node's port by BASE-7000 (e.g. to run a second lab)")
       ->envname("DSC_LAB_BASE_PORT")
       ->check(CLI::Range(1, 65535))
@@ -258,7 +258,8 @@ void AddLabCommands(CLI::App& app, const dsc::lab::LabRegistry& registry, Flags&
     if (std::string(command.name) == "down") {
       sub->add_flag("--wipe", flags.wipe, "Also delete the nodes' data directories");
     }
-    sub->callback([&registry, &flags, action, run = command.run] {
+    sub->callback([&registry, &flags, action, base_port, run = command.run] {
+      flags.lab.base_port_given = base_port->count() > 0;
       flags.lab.start_timeout = std::chrono::seconds(flags.lab_timeout_seconds);
       flags.lab.dsc_binary = ThisBinary();
       *action = [&registry, &flags, run] {

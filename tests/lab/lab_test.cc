@@ -86,6 +86,23 @@ TEST_F(LabTest, KilledNodeKeepsItsRecordsAcrossRestart) {
   EXPECT_THAT(records->body, HasSubstr("survives-kill-9"));
 }
 
+TEST_F(LabTest, LaterCommandsUseThePortShiftTheLabWasStartedWith) {
+  // Only `up` names the base port; kill, restart and status must find the
+  // node there without it (no DSC_LAB_BASE_PORT in their environment).
+  const std::string base = "--base-port=" + std::to_string(base_port_);
+  ASSERT_EQ(RunDsc(dir_, {"lab", base, "up", "log"}, {}).exit_code, 0);
+  ASSERT_EQ(RunDsc(dir_, {"lab", "kill", "log", "log1"}, {}).exit_code, 0);
+  EXPECT_FALSE(LogClient().Get("/health"));
+  DscRun restart = RunDsc(dir_, {"lab", "restart", "log", "log1"}, {});
+  ASSERT_EQ(restart.exit_code, 0) << restart.out << restart.err;
+  EXPECT_THAT(restart.out, HasSubstr(std::to_string(log_port())));
+  httplib::Result health = LogClient().Get("/health");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  DscRun status = RunDsc(dir_, {"lab", "status", "log"}, {});
+  EXPECT_THAT(LogStatusRow(status), HasSubstr("ok")) << status.out;
+}
+
 TEST_F(LabTest, DownStopsEveryProcessAndKeepsData) {
   ASSERT_EQ(Dsc({"lab", "up"}).exit_code, 0);
   pid_t pid = PidFromFile(log_node_dir() + "/pid");
