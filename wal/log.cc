@@ -205,6 +205,16 @@ Result<uint64_t> Log::Append(uint8_t type, std::string_view payload) {
 }
 
 Result<uint64_t> Log::AppendBatch(std::span<const Entry> entries) {
+  return AppendEntries(entries,
+                       /*wait_for_sync=*/options_.durability.kind == DurabilityPolicy::Kind::kAlways);
+}
+
+Result<uint64_t> Log::AppendAsync(uint8_t type, std::string_view payload) {
+  const Entry entry{type, payload};
+  return AppendEntries(std::span<const Entry>(&entry, 1), /*wait_for_sync=*/false);
+}
+
+Result<uint64_t> Log::AppendEntries(std::span<const Entry> entries, bool wait_for_sync) {
   if (entries.empty()) return Status::InvalidArgument("append of an empty batch");
   for (const Entry& e : entries) {
     if (e.type == kInvalidType) return Status::InvalidArgument("record type 0 is reserved");
@@ -217,21 +227,7 @@ Result<uint64_t> Log::AppendBatch(std::span<const Entry> entries) {
   Writer w;
   w.kind = Writer::Kind::kAppend;
   w.entries = entries;
-  w.sync = options_.durability.kind == DurabilityPolicy::Kind::kAlways;
-  return Submit(&w);
-}
-
-Result<uint64_t> Log::AppendAsync(uint8_t type, std::string_view payload) {
-  if (type == kInvalidType) return Status::InvalidArgument("record type 0 is reserved");
-  if (payload.size() > kMaxPayloadBytes) {
-    return Status::InvalidArgument("record payload exceeds the limit of " +
-                                   std::to_string(kMaxPayloadBytes) + " bytes");
-  }
-  const Entry entry{type, payload};
-  Writer w;
-  w.kind = Writer::Kind::kAppend;
-  w.entries = std::span<const Entry>(&entry, 1);
-  w.sync = false;
+  w.sync = wait_for_sync;
   return Submit(&w);
 }
 
@@ -281,6 +277,12 @@ Result<uint64_t> Log::Submit(Writer* w) {
 Status Log::WaitDurableLocked(std::unique_lock<std::mutex>& lock, uint64_t lsn) {
   while (durable_lsn_ < lsn) {
     if (!error_.ok()) return error_;
+    // TruncateSuffix ran while we waited and cut our record away; it will
+    // never become durable (and waiting for it would never end).
+    if (lsn > written_lsn_) {
+      return Status::Conflict("LSN " + std::to_string(lsn) +
+                              " was truncated before it became durable");
+    }
     if (syncing_) {
       sync_cv_.wait(lock);
       continue;

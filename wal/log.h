@@ -120,6 +120,7 @@ class Log {
   // uses this to send entries to followers while its own disk syncs.
   Result<uint64_t> AppendAsync(uint8_t type, std::string_view payload);
   // Returns once every record up to `lsn` is on disk (syncing if needed).
+  // Conflict if TruncateSuffix removes the record before that happens.
   Status WaitDurable(uint64_t lsn);
   // Makes everything appended so far durable.
   Status Sync();
@@ -159,6 +160,7 @@ class Log {
 
   Log(std::string dir, LogOptions options);
   Status Recover();
+  Result<uint64_t> AppendEntries(std::span<const Entry> entries, bool wait_for_sync);
   Result<uint64_t> Submit(Writer* w);
   void RunGroup(std::unique_lock<std::mutex>& lock, Writer* leader);
   Status WaitDurableLocked(std::unique_lock<std::mutex>& lock, uint64_t lsn);

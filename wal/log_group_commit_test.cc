@@ -60,9 +60,12 @@ class GatedFileSystem final : public FileSystem {
     std::lock_guard lock(mutex_);
     closed_[static_cast<int>(gate)] = true;
   }
-  void Open(Gate gate) {
+  void Open(Gate gate) { OpenFor(gate, -1); }
+  // Lets `passes` callers through, then closes again (-1: stays open).
+  void OpenFor(Gate gate, int passes) {
     std::lock_guard lock(mutex_);
     closed_[static_cast<int>(gate)] = false;
+    passes_[static_cast<int>(gate)] = passes;
     cv_.notify_all();
   }
   // Blocks until a caller is waiting at `gate`.
@@ -79,6 +82,7 @@ class GatedFileSystem final : public FileSystem {
     cv_.notify_all();
     cv_.wait(lock, [&] { return !closed_[g]; });
     --waiting_[g];
+    if (passes_[g] > 0 && --passes_[g] == 0) closed_[g] = true;
   }
 
   MemFileSystem mem_;
@@ -86,6 +90,7 @@ class GatedFileSystem final : public FileSystem {
   std::condition_variable cv_;
   bool closed_[2] = {false, false};
   int waiting_[2] = {0, 0};
+  int passes_[2] = {-1, -1};
 };
 
 using Gate = GatedFileSystem::Gate;
@@ -161,6 +166,34 @@ TEST(GroupCommit, QueuedWritesShareOneWriteUpToMaxGroupBytes) {
   for (auto& t : followers) t.join();
   EXPECT_EQ(log->stats().groups, 1u + 3u);  // the leader alone, then 9 followers 3 per write
   EXPECT_EQ(log->stats().appends, 10u);
+}
+
+// Regression: a caller waiting for the durability of a record that a
+// concurrent TruncateSuffix removed used to loop forever. Which of the two
+// wins the race after the first sync varies, so the scene is replayed
+// several times; every wait must end (OK or Conflict, never a hang).
+TEST(GroupCommit, WaitForATruncatedRecordEnds) {
+  for (int round = 0; round < 20; ++round) {
+    GatedFileSystem fs;
+    auto log = OpenGated(&fs);
+    fs.Close(Gate::kSync);
+    std::thread syncer([&] { EXPECT_TRUE(log->Append(1, "kept").ok()); });
+    fs.AwaitWaiter(Gate::kSync);  // lsn 1 is being synced
+    ASSERT_EQ(*log->AppendAsync(1, "doomed"), 2u);
+    Status waited;
+    std::thread waiter([&] { waited = log->WaitDurable(2); });
+    while (log->appenders_in_flight() < 2) std::this_thread::yield();
+    std::thread truncater([&] { EXPECT_TRUE(log->TruncateSuffix(1).ok()); });
+    while (log->appenders_in_flight() < 3) std::this_thread::yield();
+    fs.OpenFor(Gate::kSync, 1);  // the first sync ends; the waiter and the truncation race
+    fs.AwaitWaiter(Gate::kSync);  // whichever won is syncing now
+    fs.Open(Gate::kSync);
+    syncer.join();
+    truncater.join();
+    waiter.join();
+    EXPECT_TRUE(waited.ok() || waited.IsConflict()) << waited.ToString();
+    EXPECT_EQ(log->last_lsn(), 1u);
+  }
 }
 
 // On a real disk with real threads: fewer fdatasyncs than appends.
