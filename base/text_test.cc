@@ -10,22 +10,22 @@ namespace {
 TEST(IsValidUtf8, AcceptsAsciiAndMultibyteCharacters) {
   EXPECT_TRUE(IsValidUtf8(""));
   EXPECT_TRUE(IsValidUtf8("worker-1"));
-  EXPECT_TRUE(IsValidUtf8("h\xC3\xA9llo"));           // é
-  EXPECT_TRUE(IsValidUtf8("\xE2\x82\xAC"));           // €
-  EXPECT_TRUE(IsValidUtf8("\xF0\x9F\x98\x80"));       // 😀
-  EXPECT_TRUE(IsValidUtf8("\xF4\x8F\xBF\xBF"));       // U+10FFFF, the last one
+  EXPECT_TRUE(IsValidUtf8("h\xC3\xA9llo"));      // é
+  EXPECT_TRUE(IsValidUtf8("\xE2\x82\xAC"));      // €
+  EXPECT_TRUE(IsValidUtf8("\xF0\x9F\x98\x80"));  // 😀
+  EXPECT_TRUE(IsValidUtf8("\xF4\x8F\xBF\xBF"));  // U+10FFFF, the last one
 }
 
 TEST(IsValidUtf8, RejectsMalformedSequences) {
-  EXPECT_FALSE(IsValidUtf8("\x80"));                  // lone continuation byte
-  EXPECT_FALSE(IsValidUtf8("\xC3"));                  // truncated
-  EXPECT_FALSE(IsValidUtf8("\xE2\x82"));              // truncated
-  EXPECT_FALSE(IsValidUtf8("\xC0\x80"));              // overlong NUL
-  EXPECT_FALSE(IsValidUtf8("\xE0\x80\xAF"));          // overlong '/'
-  EXPECT_FALSE(IsValidUtf8("\xED\xA0\x80"));          // UTF-16 surrogate
-  EXPECT_FALSE(IsValidUtf8("\xF4\x90\x80\x80"));      // above U+10FFFF
+  EXPECT_FALSE(IsValidUtf8("\x80"));              // lone continuation byte
+  EXPECT_FALSE(IsValidUtf8("\xC3"));              // truncated
+  EXPECT_FALSE(IsValidUtf8("\xE2\x82"));          // truncated
+  EXPECT_FALSE(IsValidUtf8("\xC0\x80"));          // overlong NUL
+  EXPECT_FALSE(IsValidUtf8("\xE0\x80\xAF"));      // overlong '/'
+  EXPECT_FALSE(IsValidUtf8("\xED\xA0\x80"));      // UTF-16 surrogate
+  EXPECT_FALSE(IsValidUtf8("\xF4\x90\x80\x80"));  // above U+10FFFF
   EXPECT_FALSE(IsValidUtf8("\xFF"));
-  EXPECT_FALSE(IsValidUtf8("ok\xC3("));               // bad continuation
+  EXPECT_FALSE(IsValidUtf8("ok\xC3("));  // bad continuation
 }
 
 TEST(TruncateUtf8, CutsOnlyBetweenCharacters) {

@@ -1,8 +1,9 @@
 #include "wal/format.h"
 
-#include <boost/crc.hpp>
 #include <cstdio>
 #include <cstring>
+
+#include <boost/crc.hpp>
 
 namespace dsc::wal {
 
@@ -61,7 +62,8 @@ void EncodeRecord(uint64_t lsn, uint8_t type, std::string_view payload, std::str
   const uint32_t crc = RecordChecksum(header_after_crc, payload);
   out->append(payload.data(), payload.size());
   for (int i = 0; i < 4; ++i) {
-    (*out)[start + kCrcOffset + static_cast<size_t>(i)] = static_cast<char>((crc >> (8 * i)) & 0xFF);
+    (*out)[start + kCrcOffset + static_cast<size_t>(i)] =
+        static_cast<char>((crc >> (8 * i)) & 0xFF);
   }
 }
 
@@ -92,7 +94,8 @@ Decoded DecodeRecord(std::string_view input) {
     d.result = DecodeResult::kTruncated;
     return d;
   }
-  const std::string_view header_after_crc = input.substr(kLengthOffset, kHeaderSize - kLengthOffset);
+  const std::string_view header_after_crc =
+      input.substr(kLengthOffset, kHeaderSize - kLengthOffset);
   const std::string_view payload = input.substr(kHeaderSize, length);
   if (RecordChecksum(header_after_crc, payload) != GetFixed32(input.data() + kCrcOffset)) {
     d.result = DecodeResult::kBadChecksum;

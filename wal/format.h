@@ -65,7 +65,7 @@ const char* DecodeResultName(DecodeResult r);
 
 struct Decoded {
   DecodeResult result = DecodeResult::kTruncated;
-  Record record;          // valid only when result == kOk
+  Record record;            // valid only when result == kOk
   size_t encoded_size = 0;  // header + payload; valid only when kOk
   // The length the header claims, before any check (for torn-tail
   // classification); 0 when the header itself is truncated.

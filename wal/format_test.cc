@@ -50,7 +50,8 @@ TEST(DecodeRecord, EveryFlippedBitIsDetected) {
     for (int bit = 0; bit < 8; ++bit) {
       std::string damaged = buf;
       damaged[byte] = static_cast<char>(damaged[byte] ^ (1 << bit));
-      EXPECT_NE(DecodeRecord(damaged).result, DecodeResult::kOk) << "byte " << byte << " bit " << bit;
+      EXPECT_NE(DecodeRecord(damaged).result, DecodeResult::kOk)
+          << "byte " << byte << " bit " << bit;
     }
   }
 }

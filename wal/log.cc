@@ -79,8 +79,8 @@ struct Log::Writer {
   Kind kind = Kind::kAppend;
   std::span<const Entry> entries;  // kAppend
   bool sync = false;               // wait for fdatasync before returning
-  uint64_t lsn = 0;  // kAppend: out, the last LSN; kTruncate: last kept;
-                     // kDropPrefix: drop below
+  uint64_t lsn = 0;                // kAppend: out, the last LSN; kTruncate: last kept;
+                                   // kDropPrefix: drop below
   Status status;
   bool done = false;
   std::condition_variable cv;
@@ -205,8 +205,9 @@ Result<uint64_t> Log::Append(uint8_t type, std::string_view payload) {
 }
 
 Result<uint64_t> Log::AppendBatch(std::span<const Entry> entries) {
-  return AppendEntries(entries,
-                       /*wait_for_sync=*/options_.durability.kind == DurabilityPolicy::Kind::kAlways);
+  return AppendEntries(
+      entries,
+      /*wait_for_sync=*/options_.durability.kind == DurabilityPolicy::Kind::kAlways);
 }
 
 Result<uint64_t> Log::AppendAsync(uint8_t type, std::string_view payload) {
@@ -454,10 +455,9 @@ Status Log::DoTruncateSuffix(std::unique_lock<std::mutex>& lock, uint64_t last_k
     }
   } gate{this};
   if (last_kept + 1 < segments_.front()->first_lsn) {
-    return Status::InvalidArgument("cannot truncate to LSN " + std::to_string(last_kept) +
-                                   ": records before " +
-                                   std::to_string(segments_.front()->first_lsn) +
-                                   " were dropped by compaction");
+    return Status::InvalidArgument(
+        "cannot truncate to LSN " + std::to_string(last_kept) + ": records before " +
+        std::to_string(segments_.front()->first_lsn) + " were dropped by compaction");
   }
   // Keep the segments whose first record is at or before last_kept + 1.
   std::vector<std::shared_ptr<Segment>> doomed;
@@ -467,8 +467,8 @@ Status Log::DoTruncateSuffix(std::unique_lock<std::mutex>& lock, uint64_t last_k
   }
   std::shared_ptr<Segment> keep = segments_.back();
   const uint64_t keep_count = last_kept + 1 - keep->first_lsn;
-  const uint64_t cut_offset = keep_count < keep->offsets.size() ? keep->offsets[keep_count]
-                                                                : keep->bytes;
+  const uint64_t cut_offset =
+      keep_count < keep->offsets.size() ? keep->offsets[keep_count] : keep->bytes;
   lock.unlock();
 
   FileSystem* fs = options_.fs;
@@ -527,7 +527,7 @@ Status Log::DoDropPrefix(std::unique_lock<std::mutex>& lock, uint64_t lsn) {
 // --- reads -----------------------------------------------------------------------
 
 Result<std::vector<Record>> Log::Read(uint64_t from_lsn, size_t max_records,
-                                     size_t max_bytes) const {
+                                      size_t max_bytes) const {
   // Plan the reads under the lock (which byte ranges of which files), then
   // read and decode without it.
   struct Span {

@@ -85,10 +85,10 @@ struct RecoveryReport {
 
 // Counters for tests, benchmarks and /metrics.
 struct LogStats {
-  uint64_t appends = 0;      // records appended
-  uint64_t groups = 0;       // write() batches issued
-  uint64_t syncs = 0;        // fdatasync calls on segments
-  uint64_t bytes = 0;        // bytes written
+  uint64_t appends = 0;  // records appended
+  uint64_t groups = 0;   // write() batches issued
+  uint64_t syncs = 0;    // fdatasync calls on segments
+  uint64_t bytes = 0;    // bytes written
   uint64_t segments_created = 0;
 };
 
@@ -167,7 +167,7 @@ class Log {
   Status DoTruncateSuffix(std::unique_lock<std::mutex>& lock, uint64_t last_kept);
   Status DoDropPrefix(std::unique_lock<std::mutex>& lock, uint64_t lsn);
   Status StartSegment(uint64_t first_lsn);  // with mutex_ NOT held
-  void Poison(const Status& cause);          // with mutex_ held
+  void Poison(const Status& cause);         // with mutex_ held
   void IntervalSyncLoop();
 
   const std::string dir_;
@@ -177,25 +177,25 @@ class Log {
 
   mutable std::mutex mutex_;
   // Appenders waiting their turn to write; the front one is the leader.
-  std::deque<Writer*> writers_;            // GUARDED_BY(mutex_)
+  std::deque<Writer*> writers_;  // GUARDED_BY(mutex_)
   // True while one caller runs fdatasync for everyone (the sync leader);
   // the others wait on sync_cv_. Truncation also holds it, to keep syncs out.
-  bool syncing_ = false;                   // GUARDED_BY(mutex_)
+  bool syncing_ = false;  // GUARDED_BY(mutex_)
   std::condition_variable sync_cv_;
-  size_t in_flight_ = 0;                   // GUARDED_BY(mutex_)
+  size_t in_flight_ = 0;                            // GUARDED_BY(mutex_)
   std::vector<std::shared_ptr<Segment>> segments_;  // GUARDED_BY(mutex_)
-  uint64_t next_lsn_ = 1;                  // GUARDED_BY(mutex_)
-  uint64_t written_lsn_ = 0;               // GUARDED_BY(mutex_)
-  uint64_t durable_lsn_ = 0;               // GUARDED_BY(mutex_)
-  Status error_;                           // GUARDED_BY(mutex_): poisoned/closed
-  LogStats stats_;                         // GUARDED_BY(mutex_)
+  uint64_t next_lsn_ = 1;                           // GUARDED_BY(mutex_)
+  uint64_t written_lsn_ = 0;                        // GUARDED_BY(mutex_)
+  uint64_t durable_lsn_ = 0;                        // GUARDED_BY(mutex_)
+  Status error_;                                    // GUARDED_BY(mutex_): poisoned/closed
+  LogStats stats_;                                  // GUARDED_BY(mutex_)
   // The active segment's file. Written only by the write leader (the front
   // of writers_); replaced under mutex_, and shared so the sync leader can
   // sync it while the write leader moves on to a new segment.
-  std::shared_ptr<WritableFile> active_;   // replaced under mutex_
+  std::shared_ptr<WritableFile> active_;  // replaced under mutex_
 
   std::condition_variable interval_cv_;
-  bool stop_interval_ = false;             // GUARDED_BY(mutex_)
+  bool stop_interval_ = false;  // GUARDED_BY(mutex_)
   std::thread interval_thread_;
 };
 

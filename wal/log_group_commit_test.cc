@@ -47,12 +47,16 @@ class GatedFileSystem final : public FileSystem {
     return mem_.OpenReadable(p);
   }
   Result<uint64_t> FileSize(const std::string& p) override { return mem_.FileSize(p); }
-  Result<std::vector<std::string>> ListDir(const std::string& d) override { return mem_.ListDir(d); }
+  Result<std::vector<std::string>> ListDir(const std::string& d) override {
+    return mem_.ListDir(d);
+  }
   Status CreateDir(const std::string& d) override { return mem_.CreateDir(d); }
   Status SyncDir(const std::string& d) override { return mem_.SyncDir(d); }
   Status Remove(const std::string& p) override { return mem_.Remove(p); }
   Status Rename(const std::string& a, const std::string& b) override { return mem_.Rename(a, b); }
-  Result<std::unique_ptr<DirLock>> LockDir(const std::string& d) override { return mem_.LockDir(d); }
+  Result<std::unique_ptr<DirLock>> LockDir(const std::string& d) override {
+    return mem_.LockDir(d);
+  }
 
   enum class Gate { kWrite, kSync };
 
@@ -185,7 +189,7 @@ TEST(GroupCommit, WaitForATruncatedRecordEnds) {
     while (log->appenders_in_flight() < 2) std::this_thread::yield();
     std::thread truncater([&] { EXPECT_TRUE(log->TruncateSuffix(1).ok()); });
     while (log->appenders_in_flight() < 3) std::this_thread::yield();
-    fs.OpenFor(Gate::kSync, 1);  // the first sync ends; the waiter and the truncation race
+    fs.OpenFor(Gate::kSync, 1);   // the first sync ends; the waiter and the truncation race
     fs.AwaitWaiter(Gate::kSync);  // whichever won is syncing now
     fs.Open(Gate::kSync);
     syncer.join();
@@ -198,8 +202,8 @@ TEST(GroupCommit, WaitForATruncatedRecordEnds) {
 
 // On a real disk with real threads: fewer fdatasyncs than appends.
 TEST(GroupCommit, ConcurrentAppendersOnDiskSyncLessThanOncePerAppend) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("dsc_group_commit_" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("dsc_group_commit_" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   auto opened = Log::Open(dir.string(), LogOptions{});
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();

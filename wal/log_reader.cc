@@ -118,9 +118,9 @@ ScanResult ScanLog(FileSystem* fs, const std::string& dir, const RecordVisitor& 
       }
       const char* torn = is_last ? TornTailReason(data, offset, d) : nullptr;
       if (torn == nullptr) {
-        result.status = Status::Corruption(Where(name, offset) + ": " +
-                                           DecodeResultName(d.result) +
-                                           (is_last ? " followed by more data" : " in a closed segment"));
+        result.status =
+            Status::Corruption(Where(name, offset) + ": " + DecodeResultName(d.result) +
+                               (is_last ? " followed by more data" : " in a closed segment"));
         CloseSegment(&info, offset);
         result.segments.push_back(std::move(info));
         return result;

@@ -31,8 +31,8 @@
 namespace dsc::wal {
 
 struct SegmentInfo {
-  std::string name;          // file name, e.g. 00000000000000000001.wal
-  uint64_t first_lsn = 0;    // from the name
+  std::string name;        // file name, e.g. 00000000000000000001.wal
+  uint64_t first_lsn = 0;  // from the name
   uint64_t record_count = 0;
   uint64_t valid_bytes = 0;  // bytes up to the end of the last whole record
   uint64_t file_bytes = 0;
@@ -42,10 +42,10 @@ struct SegmentInfo {
 };
 
 struct TornTail {
-  std::string segment;   // file name
-  uint64_t offset = 0;   // where the partial record starts
-  uint64_t bytes = 0;    // how many bytes a repair drops
-  std::string reason;    // e.g. "truncated payload", "zero fill"
+  std::string segment;  // file name
+  uint64_t offset = 0;  // where the partial record starts
+  uint64_t bytes = 0;   // how many bytes a repair drops
+  std::string reason;   // e.g. "truncated payload", "zero fill"
 };
 
 struct ScanResult {

@@ -293,14 +293,15 @@ TEST(DurabilityPolicy, ParsesAndPrints) {
   ASSERT_TRUE(interval.ok());
   EXPECT_EQ(interval->interval.count(), 25);
   EXPECT_EQ(interval->ToString(), "interval:25");
-  for (const char* bad : {"", "sometimes", "interval:", "interval:0", "interval:-5", "interval:5x"}) {
+  for (const char* bad :
+       {"", "sometimes", "interval:", "interval:0", "interval:-5", "interval:5x"}) {
     EXPECT_TRUE(DurabilityPolicy::Parse(bad).status().IsInvalidArgument()) << bad;
   }
 }
 
 TEST(LogOnDisk, ReopenAfterCloseOnARealFileSystem) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("dsc_wal_test_" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("dsc_wal_test_" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   {
     auto log = Log::Open(dir.string(), LogOptions{});

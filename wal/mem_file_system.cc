@@ -16,7 +16,8 @@ class MemWritableFile final : public WritableFile {
     const uint64_t n = std::min<uint64_t>(data.size(), fs_->write_budget_);
     state_->data.append(data.data(), n);
     if (fs_->write_budget_ != UINT64_MAX) fs_->write_budget_ -= n;
-    if (n < data.size()) return Status::IOError("write " + path_ + ": injected failure (disk full)");
+    if (n < data.size())
+      return Status::IOError("write " + path_ + ": injected failure (disk full)");
     return Status::Ok();
   }
 
@@ -190,7 +191,8 @@ void MemFileSystem::CrashKeeping(const KeepFn& keep) {
   for (auto& [path, state] : files_) {
     auto survivor = std::make_shared<FileState>();
     const uint64_t size = state->data.size();
-    const uint64_t kept = std::clamp<uint64_t>(keep(path, state->synced, size), state->synced, size);
+    const uint64_t kept =
+        std::clamp<uint64_t>(keep(path, state->synced, size), state->synced, size);
     survivor->data = state->data.substr(0, kept);
     survivor->synced = survivor->data.size();
     state = std::move(survivor);

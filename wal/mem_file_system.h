@@ -54,7 +54,7 @@ class MemFileSystem final : public FileSystem {
   void FailWritesAfter(uint64_t bytes);  // UINT64_MAX: never fail (default)
 
   // --- inspection -------------------------------------------------------
-  std::string Contents(const std::string& path) const;  // "" if absent
+  std::string Contents(const std::string& path) const;           // "" if absent
   void SetContents(const std::string& path, std::string bytes);  // synced
   uint64_t sync_count() const;
 
@@ -76,12 +76,12 @@ class MemFileSystem final : public FileSystem {
   // crash restores: the file state (nullptr: the name did not exist).
   std::map<std::string, std::shared_ptr<FileState>> unsynced_names_;  // GUARDED_BY(mutex_)
   std::map<std::string, uint64_t> locked_dirs_;  // dir -> generation; GUARDED_BY(mutex_)
-  bool fail_syncs_ = false;            // GUARDED_BY(mutex_)
+  bool fail_syncs_ = false;                      // GUARDED_BY(mutex_)
   // Bumped by DropUnsyncedData: handles opened before a simulated crash
   // belong to the dead process and fail from then on.
-  uint64_t generation_ = 0;            // GUARDED_BY(mutex_)
+  uint64_t generation_ = 0;             // GUARDED_BY(mutex_)
   uint64_t write_budget_ = UINT64_MAX;  // GUARDED_BY(mutex_)
-  uint64_t sync_count_ = 0;            // GUARDED_BY(mutex_)
+  uint64_t sync_count_ = 0;             // GUARDED_BY(mutex_)
 };
 
 }  // namespace dsc::wal

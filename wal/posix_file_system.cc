@@ -84,14 +84,15 @@ class PosixWritableFile final : public WritableFile {
 
 class PosixRandomAccessFile final : public RandomAccessFile {
  public:
-  PosixRandomAccessFile(std::string path, UniqueFd fd) : path_(std::move(path)), fd_(std::move(fd)) {}
+  PosixRandomAccessFile(std::string path, UniqueFd fd)
+      : path_(std::move(path)), fd_(std::move(fd)) {}
 
   Status Read(uint64_t offset, size_t n, std::string* out) const override {
     out->resize(n);
     size_t done = 0;
     while (done < n) {
-      const ssize_t r = ::pread(fd_.get(), out->data() + done, n - done,
-                                static_cast<off_t>(offset + done));
+      const ssize_t r =
+          ::pread(fd_.get(), out->data() + done, n - done, static_cast<off_t>(offset + done));
       if (r < 0) {
         if (errno == EINTR) continue;
         return ErrnoStatus("pread", path_, errno);
