@@ -1,14 +1,19 @@
 #include "nodes/common/test_util.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 namespace dsc::node::testing {
@@ -47,8 +52,8 @@ int PickFreePort() {
 
 std::string MakeTempDir(std::string_view prefix) {
   const char* base = std::getenv("TMPDIR");
-  std::string pattern = std::string(base != nullptr ? base : "/tmp") + "/" + std::string(prefix) +
-                        "XXXXXX";
+  std::string pattern =
+      std::string(base != nullptr ? base : "/tmp") + "/" + std::string(prefix) + "XXXXXX";
   char* made = ::mkdtemp(pattern.data());
   return made != nullptr ? std::string(made) : std::string();
 }
@@ -98,7 +103,8 @@ std::optional<RawResponse> RawConnection::ReadResponse(std::chrono::milliseconds
       size_t length = 0;
       for (std::string name : {"Content-Length: ", "content-length: "}) {
         size_t at = response.headers.find(name);
-        if (at != std::string::npos) length = std::strtoul(response.headers.c_str() + at + name.size(), nullptr, 10);
+        if (at != std::string::npos)
+          length = std::strtoul(response.headers.c_str() + at + name.size(), nullptr, 10);
       }
       if (pending_.size() >= end + 4 + length) {
         response.body = pending_.substr(end + 4, length);
@@ -123,5 +129,63 @@ bool RawConnection::WaitClosed(std::chrono::milliseconds timeout) {
     if (n <= 0) return true;
   }
 }
+
+namespace {
+std::string ReadWholeFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+}  // namespace
+
+ChildProcess::ChildProcess(const std::string& binary, const std::vector<std::string>& args,
+                           const std::string& output_prefix)
+    : stdout_path_(output_prefix + ".out"), stderr_path_(output_prefix + ".err") {
+  std::vector<std::string> argv_storage = {binary};
+  argv_storage.insert(argv_storage.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& arg : argv_storage) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    // Child: only async-signal-safe calls until execv.
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    int out = ::open(stdout_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int err = ::open(stderr_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(out, 1);
+    ::dup2(err, 2);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+}
+
+ChildProcess::~ChildProcess() {
+  if (!exit_code_) {
+    Signal(SIGKILL);
+    (void)WaitExit(20s);
+  }
+}
+
+void ChildProcess::Signal(int signal_number) const { ::kill(pid_, signal_number); }
+
+std::optional<int> ChildProcess::WaitExit(std::chrono::milliseconds timeout) {
+  if (exit_code_) return exit_code_;
+  PollUntil(
+      [&] {
+        int status = 0;
+        if (::waitpid(pid_, &status, WNOHANG) != pid_) return false;
+        exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        return true;
+      },
+      timeout);
+  return exit_code_;
+}
+
+std::string ChildProcess::Stdout() const { return ReadWholeFile(stdout_path_); }
+std::string ChildProcess::Stderr() const { return ReadWholeFile(stderr_path_); }
 
 }  // namespace dsc::node::testing

@@ -6,12 +6,15 @@
 // one thread.
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace dsc::node::testing {
 
@@ -27,6 +30,31 @@ int PickFreePort();
 
 // Creates a fresh directory under $TMPDIR (or /tmp); the caller removes it.
 std::string MakeTempDir(std::string_view prefix);
+
+// A child process (a node under test) with its stdout and stderr in files
+// OUTPUT_PREFIX.out / .err. Destroying it SIGKILLs and reaps the child if
+// it has not exited yet.
+class ChildProcess {
+ public:
+  ChildProcess(const std::string& binary, const std::vector<std::string>& args,
+               const std::string& output_prefix);
+  ~ChildProcess();
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  void Signal(int signal_number) const;
+  // The exit code (128 + N when killed by signal N), or nullopt on timeout.
+  std::optional<int> WaitExit(std::chrono::milliseconds timeout);
+  std::string Stdout() const;
+  std::string Stderr() const;
+  pid_t pid() const { return pid_; }
+
+ private:
+  std::string stdout_path_;
+  std::string stderr_path_;
+  pid_t pid_ = -1;
+  std::optional<int> exit_code_;
+};
 
 struct RawResponse {
   int status = 0;

@@ -33,66 +33,10 @@ using namespace std::chrono_literals;
 namespace testing = node::testing;
 
 // One run of the log node binary as a child process.
-class NodeProcess {
+class NodeProcess : public node::testing::ChildProcess {
  public:
   NodeProcess(const std::vector<std::string>& args, const std::string& output_prefix)
-      : stderr_path_(output_prefix + ".err") {
-    std::vector<std::string> argv_storage = {DSC_LOG_NODE_BINARY};
-    argv_storage.insert(argv_storage.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& arg : argv_storage) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    const std::string stdout_path = output_prefix + ".out";
-
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      // Child: only async-signal-safe calls until execv.
-      sigset_t none;
-      sigemptyset(&none);
-      sigprocmask(SIG_SETMASK, &none, nullptr);
-      int out = ::open(stdout_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      int err = ::open(stderr_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      ::dup2(out, 1);
-      ::dup2(err, 2);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-  }
-
-  ~NodeProcess() {
-    if (!exit_code_) {
-      Signal(SIGKILL);
-      (void)WaitExit(20s);
-    }
-  }
-
-  void Signal(int signal_number) const { ::kill(pid_, signal_number); }
-
-  // The exit code (128 + N when killed by signal N), or nullopt on timeout.
-  std::optional<int> WaitExit(std::chrono::milliseconds timeout) {
-    if (exit_code_) return exit_code_;
-    testing::PollUntil(
-        [&] {
-          int status = 0;
-          if (::waitpid(pid_, &status, WNOHANG) != pid_) return false;
-          exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-          return true;
-        },
-        timeout);
-    return exit_code_;
-  }
-
-  std::string Stderr() const {
-    std::ifstream in(stderr_path_);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-  }
-
- private:
-  pid_t pid_ = -1;
-  std::string stderr_path_;
-  std::optional<int> exit_code_;
+      : ChildProcess(DSC_LOG_NODE_BINARY, args, output_prefix) {}
 };
 
 bool Healthy(int port) {

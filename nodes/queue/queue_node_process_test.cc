@@ -36,70 +36,11 @@ using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 namespace testing = node::testing;
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // One run of queue_node_test_main (serve, worker or produce) as a child.
-class Process {
+class Process : public node::testing::ChildProcess {
  public:
   Process(const std::vector<std::string>& args, const std::string& output_prefix)
-      : stdout_path_(output_prefix + ".out"), stderr_path_(output_prefix + ".err") {
-    std::vector<std::string> argv_storage = {DSC_QUEUE_NODE_BINARY};
-    argv_storage.insert(argv_storage.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& arg : argv_storage) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      // Child: only async-signal-safe calls until execv.
-      sigset_t none;
-      sigemptyset(&none);
-      sigprocmask(SIG_SETMASK, &none, nullptr);
-      int out = ::open(stdout_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      int err = ::open(stderr_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      ::dup2(out, 1);
-      ::dup2(err, 2);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-  }
-
-  ~Process() {
-    if (!exit_code_) {
-      Signal(SIGKILL);
-      (void)WaitExit(20s);
-    }
-  }
-
-  void Signal(int signal_number) const { ::kill(pid_, signal_number); }
-
-  // The exit code (128 + N when killed by signal N), or nullopt on timeout.
-  std::optional<int> WaitExit(std::chrono::milliseconds timeout) {
-    if (exit_code_) return exit_code_;
-    testing::PollUntil(
-        [&] {
-          int status = 0;
-          if (::waitpid(pid_, &status, WNOHANG) != pid_) return false;
-          exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-          return true;
-        },
-        timeout);
-    return exit_code_;
-  }
-
-  std::string Stdout() const { return ReadFile(stdout_path_); }
-  std::string Stderr() const { return ReadFile(stderr_path_); }
-
- private:
-  pid_t pid_ = -1;
-  std::string stdout_path_;
-  std::string stderr_path_;
-  std::optional<int> exit_code_;
+      : ChildProcess(DSC_QUEUE_NODE_BINARY, args, output_prefix) {}
 };
 
 // One line a worker prints per task.
