@@ -97,12 +97,10 @@ void AddWalCommands(CLI::App& app, Flags& flags, Action* action) {
   });
 }
 
-void AddLogCommands(CLI::App& app, Flags& flags, Action* action) {
-  CLI::App* log = app.add_subcommand("log", "The log node: a durable write-ahead log over HTTP");
-  log->require_subcommand(1);
-
-  dsc::lognode::ServeOptions& serve = flags.serve;
-  CLI::App* serve_cmd = log->add_subcommand("serve", "Run a log node until SIGTERM or Ctrl-C");
+// The flags every `dsc <system> serve` takes; each system's ServeOptions
+// has these fields.
+template <typename ServeOptions>
+void AddServeFlags(CLI::App* serve_cmd, ServeOptions& serve) {
   serve_cmd->add_option("--id", serve.id, "Node id")->capture_default_str();
   serve_cmd->add_option("--listen", serve.listen, "HOST:PORT to serve on")->capture_default_str();
   serve_cmd->add_option("--data", serve.data_dir, "Data directory")->required();
@@ -111,7 +109,17 @@ void AddLogCommands(CLI::App& app, Flags& flags, Action* action) {
       ->capture_default_str();
   serve_cmd->add_flag("--admin", serve.admin, "Enable /admin/faults (fault injection)");
   serve_cmd->add_option("--max-body-bytes", serve.max_body_bytes, "Largest request body")
+      ->check(CLI::PositiveNumber)
       ->capture_default_str();
+}
+
+void AddLogCommands(CLI::App& app, Flags& flags, Action* action) {
+  CLI::App* log = app.add_subcommand("log", "The log node: a durable write-ahead log over HTTP");
+  log->require_subcommand(1);
+
+  dsc::lognode::ServeOptions& serve = flags.serve;
+  CLI::App* serve_cmd = log->add_subcommand("serve", "Run a log node until SIGTERM or Ctrl-C");
+  AddServeFlags(serve_cmd, serve);
   serve_cmd->callback(
       [&flags, action] { *action = [&flags] { return dsc::lognode::Serve(flags.serve); }; });
 }
@@ -123,16 +131,7 @@ void AddQueueCommands(CLI::App& app, Flags& flags, Action* action) {
 
   dsc::queue::ServeOptions& serve = flags.queue_serve;
   CLI::App* serve_cmd = queue->add_subcommand("serve", "Run a queue node until SIGTERM or Ctrl-C");
-  serve_cmd->add_option("--id", serve.id, "Node id")->capture_default_str();
-  serve_cmd->add_option("--listen", serve.listen, "HOST:PORT to serve on")->capture_default_str();
-  serve_cmd->add_option("--data", serve.data_dir, "Data directory")->required();
-  serve_cmd->add_option("--fsync", serve.fsync, "Durability: always|never|interval:MS")
-      ->check(FsyncPolicy())
-      ->capture_default_str();
-  serve_cmd->add_flag("--admin", serve.admin, "Enable /admin/faults (fault injection)");
-  serve_cmd->add_option("--max-body-bytes", serve.max_body_bytes, "Largest request body")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
+  AddServeFlags(serve_cmd, serve);
   serve_cmd->callback(
       [&flags, action] { *action = [&flags] { return dsc::queue::Serve(flags.queue_serve); }; });
 
