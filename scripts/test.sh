@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# `make test`: every check CI runs, in three stages, then one summary.
+# `make test`: every check CI runs, in stages, then one summary.
 #
 #   build   build/       RelWithDebInfo, -Werror; the full ctest suite
+#   book    book/check.sh: mdBook build, links, anchors, browser checks, walkthroughs
+#   compose compose/test.sh: the Docker image, compose files and drills (or skipped)
 #   asan    build-asan/  AddressSanitizer + UBSan, -Werror; ctest without label `slow`
 #   fuzz    build-fuzz/  clang++-14 libFuzzer targets (fuzz_all), a bounded run of each
 #                        (scripts/run-fuzzers.sh; budget DSC_FUZZ_SECONDS, default 60)
@@ -95,6 +97,32 @@ stage_asan() {
     run_ctest asan build-asan "$start" -LE '^slow$'
 }
 
+# run_counted NAME WORD START CMD...: runs CMD (a script of ours that ends
+# with a line "P% WORD passed, F WORD failed out of T", ctest's format) and
+# records the stage from that line. A script that exits 0 after printing
+# "skipped: REASON" as its last line is recorded as skipped, with the reason.
+run_counted() {
+  local name="$1" word="$2" start="$3"; shift 3
+  local log="$logs/$name.out"
+  "$@" 2>&1 | tee "$log"
+  local status=${PIPESTATUS[0]}
+  local last line failed count
+  last="$(tail -n 1 "$log")"
+  if [[ $status -eq 0 && "$last" == skipped:* ]]; then
+    record "$name" skipped "$(elapsed "$start")  ${last#skipped: }"
+    return
+  fi
+  line="$(grep -E "[0-9]+% $word passed" "$log" | tail -n 1)"
+  failed="$(sed -nE "s/.* ([0-9]+) $word failed.*/\1/p" <<<"$line")"
+  count="$(sed -nE 's/.* out of ([0-9]+).*/\1/p' <<<"$line")"
+  if [[ $status -eq 0 && -n "$line" ]]; then
+    record "$name" passed "$(elapsed "$start")  $line" "${count:-0}" 0
+  else
+    record "$name" FAILED "$(elapsed "$start")  ${line:-$1 failed (status $status)}" \
+      "${count:-1}" "$(( ${failed:-1} > 0 ? ${failed:-1} : 1 ))"
+  fi
+}
+
 stage_fuzz() {
   banner "stage fuzz: build-fuzz/ (clang++-14, libFuzzer)"
   local start=$SECONDS
@@ -111,21 +139,34 @@ stage_fuzz() {
     record fuzz FAILED "$(elapsed "$start")  build failed (see above)" 1 1
     return
   fi
-  local log="$logs/fuzz.out"
-  scripts/run-fuzzers.sh build-fuzz 2>&1 | tee "$log"
-  local status=${PIPESTATUS[0]}
-  local line failed count
-  line="$(grep -E '[0-9]+% fuzzers passed' "$log" | tail -n 1)"
-  failed="$(sed -nE 's/.* ([0-9]+) fuzzers failed.*/\1/p' <<<"$line")"
-  count="$(sed -nE 's/.* out of ([0-9]+).*/\1/p' <<<"$line")"
-  if [[ $status -eq 0 ]]; then
-    record fuzz passed "$(elapsed "$start")  $line" "${count:-0}" 0
-  else
-    record fuzz FAILED "$(elapsed "$start")  ${line:-run-fuzzers.sh failed}" "${count:-1}" "${failed:-1}"
+  run_counted fuzz fuzzers "$start" scripts/run-fuzzers.sh build-fuzz
+}
+
+# The book: mdbook build, links, includes and anchors, diagrams and quizzes
+# in a real browser, and every chapter's "Run it" walkthrough against the
+# dsc built by stage build (book/check.sh).
+stage_book() {
+  banner "stage book: mdBook build, links, anchors, browser checks, walkthroughs"
+  local start=$SECONDS
+  if [[ ! -x build/nodes/dsc/dsc ]]; then
+    record book FAILED "$(elapsed "$start")  build/nodes/dsc/dsc missing (stage build failed)" 1 1
+    return
   fi
+  run_counted book checks "$start" book/check.sh
+}
+
+# Docker Compose: build the image, bring each compose file up, run its
+# drills, check nothing acknowledged was lost (compose/test.sh). Skipped,
+# with the reason, where no Docker engine can be started.
+stage_compose() {
+  banner "stage compose: Docker image, compose files, crash and partition drills"
+  local start=$SECONDS
+  run_counted compose checks "$start" compose/test.sh
 }
 
 stage_build
+[[ -x book/check.sh ]] && stage_book
+[[ -x compose/test.sh ]] && stage_compose
 stage_asan
 stage_fuzz
 
