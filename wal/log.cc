@@ -82,7 +82,13 @@ struct Log::Writer {
   uint64_t lsn = 0;                // kAppend: out, the last LSN; kTruncate: last kept;
                                    // kDropPrefix: drop below
   Status status;
-  bool done = false;
+  bool done = false;  // written, and durable if `sync`; or failed
+  // Set on one writer of a group whose members asked for `sync`: it waits
+  // for the group's records to be durable, then finishes the others, so
+  // they sleep once instead of twice (once for the write, once for the sync).
+  bool sync_duty = false;
+  std::vector<Writer*> sync_group;  // the writers it finishes (not itself)
+  uint64_t sync_through = 0;        // the last LSN of sync_group (or its own)
   std::condition_variable cv;
 };
 
@@ -261,13 +267,25 @@ Result<uint64_t> Log::Submit(Writer* w) {
   ++in_flight_;
   // Stage 1, the write: wait in line; the front writer leads a group.
   writers_.push_back(w);
-  while (!w->done && w != writers_.front()) w->cv.wait(lock);
-  if (!w->done) RunGroup(lock, w);
-  // Stage 2, durability: share an fdatasync with everyone who is waiting.
-  Status s = w->status;
-  if (s.ok() && w->sync) s = WaitDurableLocked(lock, w->lsn);
+  while (!w->done && !w->sync_duty && w != writers_.front()) w->cv.wait(lock);
+  if (!w->done && !w->sync_duty) RunGroup(lock, w);
+  // Stage 2, durability: one writer per group waits for the group's records
+  // to be durable, sharing an fdatasync with everyone else who is waiting.
+  if (w->sync_duty) {
+    const Status s = WaitDurableLocked(lock, w->sync_through);
+    // Conflict: a truncation cut the group's tail. The members before the
+    // cut are still on their way to disk; each gets its own answer.
+    auto answer_for = [&](uint64_t lsn) { return s.IsConflict() ? WaitDurableLocked(lock, lsn) : s; };
+    w->status = answer_for(w->lsn);
+    for (Writer* member : w->sync_group) {
+      member->status = answer_for(member->lsn);
+      member->done = true;
+      member->cv.notify_one();
+    }
+    w->done = true;
+  }
   --in_flight_;
-  if (!s.ok()) return s;
+  if (!w->status.ok()) return w->status;
   return w->lsn;
 }
 
@@ -275,7 +293,15 @@ Result<uint64_t> Log::Submit(Writer* w) {
 // becomes the sync leader: it syncs everything written so far, without the
 // lock, while the others wait for it (and writes carry on meanwhile). If
 // their records were written after it started, one of them leads the next.
+//
+// Each waiter sleeps on its own condition variable and is woken only when
+// its record is durable, when it is needed to lead the next sync, or when
+// the log fails. (One shared condition variable would wake all 64
+// appenders of a busy log after every sync, most of them for nothing; on
+// a fast disk those wasted wake-ups, not fdatasync, set the pace.)
 Status Log::WaitDurableLocked(std::unique_lock<std::mutex>& lock, uint64_t lsn) {
+  DurabilityWaiter me;
+  me.lsn = lsn;
   while (durable_lsn_ < lsn) {
     if (!error_.ok()) return error_;
     // TruncateSuffix ran while we waited and cut our record away; it will
@@ -285,7 +311,9 @@ Status Log::WaitDurableLocked(std::unique_lock<std::mutex>& lock, uint64_t lsn) 
                               " was truncated before it became durable");
     }
     if (syncing_) {
-      sync_cv_.wait(lock);
+      me.woken = false;
+      durability_waiters_.push_back(&me);
+      me.cv.wait(lock, [&] { return me.woken; });  // WakeDurabilityWaiters removed us
       continue;
     }
     syncing_ = true;
@@ -297,29 +325,69 @@ Status Log::WaitDurableLocked(std::unique_lock<std::mutex>& lock, uint64_t lsn) 
     const Status s = file->Sync();
     lock.lock();
     syncing_ = false;
+    truncate_cv_.notify_one();  // a truncation may be waiting for the sync to end
     if (s.ok()) {
       durable_lsn_ = std::max(durable_lsn_, target);
       ++stats_.syncs;
+      WakeDurabilityWaiters();
     } else {
       Poison(s);
     }
-    sync_cv_.notify_all();
   }
   return Status::Ok();
 }
 // ANCHOR_END: group_commit_queue
 
+// With mutex_ held, after a sync, a truncation or a failure: wakes the
+// waiters whose records are now durable (or that must give up), and the
+// one with the lowest LSN among the rest, to lead the next sync.
+void Log::WakeDurabilityWaiters() {
+  auto wake = [](DurabilityWaiter* w) {
+    w->woken = true;
+    w->cv.notify_one();
+  };
+  DurabilityWaiter* next_leader = nullptr;
+  std::erase_if(durability_waiters_, [&](DurabilityWaiter* w) {
+    if (!error_.ok() || w->lsn <= durable_lsn_ || w->lsn > written_lsn_) {
+      wake(w);
+      return true;
+    }
+    if (next_leader == nullptr || w->lsn < next_leader->lsn) next_leader = w;
+    return false;
+  });
+  if (next_leader != nullptr && !syncing_) {
+    std::erase(durability_waiters_, next_leader);
+    wake(next_leader);
+  }
+}
+
 // The leader's work. Called and returns with `lock` held; releases it for IO.
 void Log::RunGroup(std::unique_lock<std::mutex>& lock, Writer* leader) {
-  // Hands each finished writer its status and wakes the next leader.
-  auto finish = [this](size_t count, const Status& status) {
+  // Takes the group's `count` writers off the queue and wakes the next
+  // leader. After a failed write every one of them is done, with the error.
+  // After a good one the writers that asked for `sync` are not done yet:
+  // the first of them (the leader itself, if it asked) gets the duty of
+  // waiting for durability for all of them, and the others sleep on.
+  auto finish = [this, leader](size_t count, const Status& status) {
+    Writer* duty = nullptr;
     for (size_t i = 0; i < count; ++i) {
       Writer* w = writers_.front();
       writers_.pop_front();
       if (!status.ok()) w->status = status;
+      if (status.ok() && w->sync && w->kind == Writer::Kind::kAppend) {
+        if (duty == nullptr) {
+          duty = w;
+          w->sync_duty = true;
+        } else {
+          duty->sync_group.push_back(w);
+        }
+        duty->sync_through = w->lsn;  // durable through the last means all are
+        continue;
+      }
       w->done = true;
-      w->cv.notify_one();
+      if (w != leader) w->cv.notify_one();
     }
+    if (duty != nullptr && duty != leader) duty->cv.notify_one();
     if (!writers_.empty()) writers_.front()->cv.notify_one();
   };
 
@@ -408,6 +476,7 @@ void Log::Poison(const Status& cause) {
   spdlog::error("wal {}: {}; the log is poisoned until reopened", dir_, cause.ToString());
   error_ = Status::Poisoned("wal " + dir_ + ": " + cause.ToString() +
                             " (restart to recover from what is on disk)");
+  WakeDurabilityWaiters();  // all of them: they return the error
 }
 // ANCHOR_END: poison
 
@@ -445,13 +514,13 @@ Status Log::DropPrefix(uint64_t lsn) {
 Status Log::DoTruncateSuffix(std::unique_lock<std::mutex>& lock, uint64_t last_kept) {
   if (last_kept >= written_lsn_) return Status::Ok();
   // A sync finishing after the cut would mark the removed records durable.
-  sync_cv_.wait(lock, [&] { return !syncing_; });
+  truncate_cv_.wait(lock, [&] { return !syncing_; });
   syncing_ = true;
   struct SyncGate {
     Log* log;
     ~SyncGate() {  // runs with the lock held, on every return path
       log->syncing_ = false;
-      log->sync_cv_.notify_all();
+      log->WakeDurabilityWaiters();
     }
   } gate{this};
   if (last_kept + 1 < segments_.front()->first_lsn) {
@@ -632,6 +701,7 @@ Status Log::Close() {
   if (options_.durability.kind != DurabilityPolicy::Kind::kNever) s = Sync();
   std::lock_guard lock(mutex_);
   if (error_.ok()) error_ = Status::Unavailable("wal " + dir_ + " is closed");
+  WakeDurabilityWaiters();
   return s.IsUnavailable() ? Status::Ok() : s;
 }
 

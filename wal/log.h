@@ -164,6 +164,7 @@ class Log {
   Result<uint64_t> Submit(Writer* w);
   void RunGroup(std::unique_lock<std::mutex>& lock, Writer* leader);
   Status WaitDurableLocked(std::unique_lock<std::mutex>& lock, uint64_t lsn);
+  void WakeDurabilityWaiters();  // with mutex_ held
   Status DoTruncateSuffix(std::unique_lock<std::mutex>& lock, uint64_t last_kept);
   Status DoDropPrefix(std::unique_lock<std::mutex>& lock, uint64_t lsn);
   Status StartSegment(uint64_t first_lsn);  // with mutex_ NOT held
@@ -178,10 +179,18 @@ class Log {
   mutable std::mutex mutex_;
   // Appenders waiting their turn to write; the front one is the leader.
   std::deque<Writer*> writers_;  // GUARDED_BY(mutex_)
+  // A caller of WaitDurableLocked asleep until its LSN is durable.
+  struct DurabilityWaiter {
+    uint64_t lsn = 0;
+    bool woken = false;  // GUARDED_BY(mutex_)
+    std::condition_variable cv;
+  };
   // True while one caller runs fdatasync for everyone (the sync leader);
-  // the others wait on sync_cv_. Truncation also holds it, to keep syncs out.
-  bool syncing_ = false;  // GUARDED_BY(mutex_)
-  std::condition_variable sync_cv_;
+  // the others sleep in durability_waiters_. Truncation also holds it, to
+  // keep syncs out, and waits on truncate_cv_ for a running sync to end.
+  bool syncing_ = false;                                 // GUARDED_BY(mutex_)
+  std::vector<DurabilityWaiter*> durability_waiters_;   // GUARDED_BY(mutex_)
+  std::condition_variable truncate_cv_;
   size_t in_flight_ = 0;                            // GUARDED_BY(mutex_)
   std::vector<std::shared_ptr<Segment>> segments_;  // GUARDED_BY(mutex_)
   uint64_t next_lsn_ = 1;                           // GUARDED_BY(mutex_)

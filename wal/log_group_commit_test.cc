@@ -28,6 +28,7 @@ class GatedFileSystem final : public FileSystem {
     }
     Status Sync() override {
       fs_->WaitAtGate(Gate::kSync);
+      if (fs_->fail_syncs_) return Status::IOError("injected fdatasync failure");
       return inner_->Sync();
     }
     Status Truncate(uint64_t size) override { return inner_->Truncate(size); }
@@ -72,6 +73,8 @@ class GatedFileSystem final : public FileSystem {
     passes_[static_cast<int>(gate)] = passes;
     cv_.notify_all();
   }
+  // From now on every fdatasync that passes the sync gate fails.
+  void FailSyncs() { fail_syncs_ = true; }
   // Blocks until a caller is waiting at `gate`.
   void AwaitWaiter(Gate gate) {
     std::unique_lock lock(mutex_);
@@ -95,6 +98,7 @@ class GatedFileSystem final : public FileSystem {
   bool closed_[2] = {false, false};
   int waiting_[2] = {0, 0};
   int passes_[2] = {-1, -1};
+  std::atomic<bool> fail_syncs_{false};
 };
 
 using Gate = GatedFileSystem::Gate;
@@ -135,6 +139,34 @@ TEST(GroupCommit, WaitingAppendersShareOneSync) {
   EXPECT_EQ(stats.syncs, 2u);  // the leader's, then one for all followers
   EXPECT_EQ(log->durable_lsn(), 1u + kFollowers);
   EXPECT_EQ(log->Read(1)->size(), 1u + kFollowers);
+}
+
+// Appenders asleep behind a sync must all hear that it failed: each
+// returns the poisoned log's error, none is left waiting.
+TEST(GroupCommit, AFailedSyncWakesEveryWaiterWithTheError) {
+  GatedFileSystem fs;
+  auto log = OpenGated(&fs);
+  fs.Close(Gate::kSync);
+  Status leader_status;
+  std::thread leader([&] { leader_status = log->Append(1, "leader").status(); });
+  fs.AwaitWaiter(Gate::kSync);
+
+  constexpr int kFollowers = 15;
+  std::vector<Status> follower_status(kFollowers);
+  std::vector<std::thread> followers;
+  for (int i = 0; i < kFollowers; ++i) {
+    followers.emplace_back([&, i] { follower_status[i] = log->Append(1, "f").status(); });
+  }
+  while (log->appenders_in_flight() < 1 + kFollowers) std::this_thread::yield();
+  fs.FailSyncs();
+  fs.Open(Gate::kSync);
+  leader.join();
+  for (auto& t : followers) t.join();
+
+  EXPECT_TRUE(leader_status.IsPoisoned()) << leader_status.ToString();
+  for (const Status& s : follower_status) EXPECT_TRUE(s.IsPoisoned()) << s.ToString();
+  EXPECT_EQ(log->durable_lsn(), 0u);
+  EXPECT_EQ(log->appenders_in_flight(), 0u);
 }
 
 TEST(GroupCommit, WritesProceedWhileASyncRuns) {
