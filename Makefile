@@ -27,6 +27,7 @@ test: deps
 
 deps:
 	@scripts/install-deps.sh
+	@clients/setup.sh
 
 # Configures build/ once; later runs keep its cache (make test turns
 # DSC_WERROR on there, and run/bench then keep it).
