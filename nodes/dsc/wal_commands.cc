@@ -14,12 +14,30 @@ namespace {
 
 constexpr int kExitOk = 0;
 constexpr int kExitCorrupt = 1;  // or unreadable
-constexpr int kExitNoDir = 2;
+constexpr int kExitNoDir = 2;  // or a directory with no log in it
 
 bool CheckDirectory(const std::string& dir, std::ostream& err) {
   std::error_code ec;
   if (std::filesystem::is_directory(dir, ec)) return true;
   err << "dsc: error: " << dir << ": no such directory\n";
+  return false;
+}
+
+// A directory without a single segment is not a log (a node's log always
+// has at least one). Pointing at a node's data directory instead of the
+// log inside it is the usual slip, so say where the log probably is.
+bool CheckHoldsALog(const wal::ScanResult& scan, const std::string& dir, std::ostream& err) {
+  if (!scan.status.ok() || !scan.segments.empty()) return true;
+  err << "dsc: error: " << dir << ": no log segments (*.wal files) here";
+  std::error_code ec;
+  for (const char* sub : {"wal", "log"}) {
+    const std::filesystem::path candidate = std::filesystem::path(dir) / sub;
+    if (std::filesystem::is_directory(candidate, ec)) {
+      err << "; did you mean " << candidate.string() << "?";
+      break;
+    }
+  }
+  err << "\n";
   return false;
 }
 
@@ -59,6 +77,7 @@ int WalDump(const WalDumpOptions& options, std::ostream& out, std::ostream& err)
   };
   wal::ScanResult scan = wal::ScanLog(wal::FileSystem::Default(), options.dir, print);
   out.flush();
+  if (!CheckHoldsALog(scan, options.dir, err)) return kExitNoDir;
 
   if (scan.torn_tail) WarnTornTail(*scan.torn_tail, err);
   if (!scan.status.ok()) {
@@ -72,6 +91,7 @@ int WalVerify(const std::string& dir, std::ostream& out, std::ostream& err) {
   if (!CheckDirectory(dir, err)) return kExitNoDir;
 
   wal::ScanResult scan = wal::ScanLog(wal::FileSystem::Default(), dir);
+  if (!CheckHoldsALog(scan, dir, err)) return kExitNoDir;
   if (!scan.status.ok()) {
     ReportScanError(scan.status, err);
     return kExitCorrupt;

@@ -4,7 +4,8 @@
 //
 // Exit codes: 0 readable (a torn tail is only a warning: opening the log
 // would cut it off, losing nothing that was ever acknowledged), 1 corrupt
-// (the message names segment and offset), 2 no such directory.
+// (the message names segment and offset), 2 no such directory, or no log
+// segment in it (the message suggests DIR/wal when that exists).
 //
 // Thread-safety: plain functions.
 #pragma once

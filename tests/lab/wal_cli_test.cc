@@ -166,5 +166,23 @@ TEST_F(WalCliTest, MissingDirectoryExits2) {
   EXPECT_THAT(verify.err, HasSubstr("no-such-dir"));
 }
 
+// The slip of pointing at a node's data directory instead of its log.
+TEST_F(WalCliTest, ADirectoryWithoutSegmentsExits2AndSuggestsTheLogInside) {
+  // A data directory laid out like the queue node's: DATA/wal/*.wal.
+  const std::string data_dir = dir_ + "/queue-like-node";
+  const std::string log_dir = data_dir + "/wal";
+  std::filesystem::create_directories(data_dir);
+  std::filesystem::copy(wal_dir_, log_dir, std::filesystem::copy_options::recursive);
+  ASSERT_EQ(Dsc({"wal", "verify", log_dir}).exit_code, 0);
+  for (const char* command : {"dump", "verify"}) {
+    DscRun run = Dsc({"wal", command, data_dir});
+    EXPECT_EQ(run.exit_code, 2) << command;
+    EXPECT_EQ(run.out, "") << command;
+    EXPECT_THAT(Lines(run.err), SizeIs(1)) << command;
+    EXPECT_THAT(run.err, HasSubstr("no log segments")) << command;
+    EXPECT_THAT(run.err, HasSubstr("did you mean " + log_dir + "?")) << command;
+  }
+}
+
 }  // namespace
 }  // namespace dsc::testing
