@@ -13,6 +13,7 @@ DSC := $(BUILD_DIR)/nodes/dsc/dsc
 # Our C++ sources, for format and tidy (git's view: no build dirs).
 SOURCES = $(shell git ls-files --cached --others --exclude-standard -- '*.cc' '*.h' 2>/dev/null)
 BENCH_ARGS ?=
+QUEUE_BENCH_ARGS ?=
 TIDY_FILES ?= $(filter %.cc,$(SOURCES))
 
 .PHONY: run test deps configure build bench format format-check tidy clean
@@ -38,10 +39,11 @@ configure: deps
 build: configure
 	cmake --build $(BUILD_DIR)
 
-# make bench BENCH_ARGS="--seconds 1 --threads 1,16"
+# make bench BENCH_ARGS="--seconds 1 --threads 1,16" QUEUE_BENCH_ARGS="--seconds 2"
 bench: configure
-	cmake --build $(BUILD_DIR) --target wal_bench
+	cmake --build $(BUILD_DIR) --target wal_bench queue_bench dsc
 	$(BUILD_DIR)/bench/wal_bench $(BENCH_ARGS)
+	$(BUILD_DIR)/bench/queue_bench $(QUEUE_BENCH_ARGS)
 
 format: deps
 	@scripts/install-deps.sh clang-format-14

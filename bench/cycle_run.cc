@@ -1,0 +1,186 @@
+#include "bench/cycle_run.h"
+
+#include <fmt/format.h>
+#include <sys/resource.h>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+#include "bench/measurement.h"
+
+namespace dsc::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// The tasks enqueued and not yet leased, by payload. Each payload is
+// unique, so a lease of an unknown payload means a task the run never
+// enqueued, or one delivered twice.
+class TaskLedger {
+ public:
+  // Called before the enqueue is sent: another client may lease the task
+  // before the enqueue's answer is back.
+  void Expect(const std::string& payload) {
+    std::lock_guard lock(mutex_);
+    outstanding_.insert(payload);
+  }
+  bool Claim(const std::string& payload) {
+    std::lock_guard lock(mutex_);
+    return outstanding_.erase(payload) == 1;
+  }
+  size_t OutstandingCount() const {
+    std::lock_guard lock(mutex_);
+    return outstanding_.size();
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::unordered_set<std::string> outstanding_;
+};
+
+// The first error any client hit; the others stop when they see it.
+class FirstFailure {
+ public:
+  void Set(const Status& status) {
+    std::lock_guard lock(mutex_);
+    if (status_.ok()) status_ = status;
+    failed_ = true;
+  }
+  bool HasFailed() const { return failed_; }
+  Status Get() const {
+    std::lock_guard lock(mutex_);
+    return status_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  Status status_;
+  std::atomic<bool> failed_{false};
+};
+
+double ProcessCpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+// A unique, recognisable payload of exactly `bytes` bytes (>= 40):
+// "qb-<run>-c<client>-<seq>-" padded with dots.
+std::string MakePayload(const std::string& run_tag, int client, uint64_t seq, size_t bytes) {
+  std::string payload = fmt::format("qb-{}-c{}-{}-", run_tag, client, seq);
+  payload.resize(bytes, '.');
+  return payload;
+}
+
+struct ClientResult {
+  LatencySamples latencies;  // of the cycles that ended inside the window
+  uint64_t cycles = 0;       // all completed cycles
+};
+
+struct Window {
+  Clock::time_point start;
+  Clock::time_point end;
+};
+
+// One client: cycles until the window has passed or any client failed.
+void RunClient(QueueConnection& connection, int client, const std::string& run_tag,
+               size_t payload_bytes, const Window& window, TaskLedger& ledger,
+               FirstFailure& failure, ClientResult& result) {
+  auto fail = [&](const Status& status) {
+    failure.Set(status.WithContext("client " + std::to_string(client)));
+  };
+  for (uint64_t seq = 0; !failure.HasFailed(); ++seq) {
+    const std::string payload = MakePayload(run_tag, client, seq, payload_bytes);
+    ledger.Expect(payload);
+
+    const Clock::time_point start = Clock::now();
+    if (Status s = connection.Enqueue(payload); !s.ok()) return fail(s);
+    Result<LeasedJob> leased = connection.Lease();
+    if (!leased.ok()) return fail(leased.status());
+    if (!ledger.Claim(leased->payload)) {
+      return fail(Status::Corruption("leased task " + leased->id + " with payload \"" +
+                                     leased->payload +
+                                     "\", which no client enqueued or which was leased before"));
+    }
+    if (Status s = connection.Ack(leased->id); !s.ok()) return fail(s);
+    const Clock::time_point end = Clock::now();
+
+    ++result.cycles;
+    if (end >= window.start && end < window.end) result.latencies.Add(end - start);
+    if (end >= window.end) return;
+  }
+}
+
+}  // namespace
+
+Result<QueueRow> RunCycles(QueueSystem& system, const CycleRunOptions& options) {
+  std::vector<std::unique_ptr<QueueConnection>> connections;
+  for (int i = 0; i < options.clients; ++i) {
+    Result<std::unique_ptr<QueueConnection>> connection = system.Connect();
+    if (!connection.ok()) return connection.status();
+    connections.push_back(std::move(connection).value());
+  }
+
+  // Payloads name the run, so a task left over from anything else is caught.
+  const std::string run_tag = fmt::format("{:08x}", std::random_device{}());
+  TaskLedger ledger;
+  FirstFailure failure;
+  std::vector<ClientResult> results(static_cast<size_t>(options.clients));
+  Window window;
+  window.start = Clock::now() + std::chrono::duration_cast<Clock::duration>(options.warmup);
+  window.end = window.start + std::chrono::duration_cast<Clock::duration>(options.window);
+
+  std::vector<std::thread> threads;
+  threads.reserve(static_cast<size_t>(options.clients));
+  for (int i = 0; i < options.clients; ++i) {
+    threads.emplace_back([&, i] {
+      RunClient(*connections[static_cast<size_t>(i)], i, run_tag, options.payload_bytes, window,
+                ledger, failure, results[static_cast<size_t>(i)]);
+    });
+  }
+  // CPU time is read at the window's edges, so warm-up work is left out.
+  std::this_thread::sleep_until(window.start);
+  const Result<double> server_cpu_start = system.ServerCpuSeconds();
+  const double client_cpu_start = ProcessCpuSeconds();
+  std::this_thread::sleep_until(window.end);
+  const Result<double> server_cpu_end = system.ServerCpuSeconds();
+  const double client_cpu_end = ProcessCpuSeconds();
+  for (std::thread& thread : threads) thread.join();
+
+  if (failure.HasFailed()) return failure.Get().WithContext(system.name());
+  if (!server_cpu_start.ok()) return server_cpu_start.status();
+  if (!server_cpu_end.ok()) return server_cpu_end.status();
+
+  QueueRow row;
+  row.system = system.name();
+  row.clients = options.clients;
+  row.seconds = options.window.count();
+  LatencySamples latencies;
+  for (const ClientResult& result : results) {
+    latencies.Merge(result.latencies);
+    row.all_cycles += result.cycles;
+  }
+  row.cycles = latencies.size();
+  if (ledger.OutstandingCount() != 0) {
+    return Status::Corruption(fmt::format("{}: {} enqueued tasks were never leased", system.name(),
+                                          ledger.OutstandingCount()));
+  }
+  DSC_RETURN_IF_ERROR(system.CheckDrained(row.all_cycles).WithContext(system.name()));
+
+  row.p50_ms = latencies.PercentileMicros(0.50) / 1000.0;
+  row.p99_ms = latencies.PercentileMicros(0.99) / 1000.0;
+  if (row.cycles > 0) {
+    const auto cycles = static_cast<double>(row.cycles);
+    row.server_cpu_us = (*server_cpu_end - *server_cpu_start) * 1e6 / cycles;
+    row.client_cpu_us = (client_cpu_end - client_cpu_start) * 1e6 / cycles;
+  }
+  return row;
+}
+
+}  // namespace dsc::bench

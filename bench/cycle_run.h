@@ -1,0 +1,53 @@
+// RunCycles: N clients, each on its own connection, repeating one cycle
+// against a started QueueSystem:
+//
+//   enqueue a fresh task -> lease one task -> ack it
+//
+// First a warm-up (not measured), then the measured window: the cycles
+// that end inside it count towards cycles/s, and their whole-cycle
+// latencies give p50 and p99.
+//
+// Correctness is checked while measuring, so a broken run cannot report a
+// number: every leased payload must be one some client enqueued and nobody
+// leased yet (TaskLedger), and afterwards the server itself must say it
+// is empty and saw exactly as many tasks as the clients completed cycles.
+//
+// Thread-safety: call from one thread; it starts and joins the clients.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "base/status.h"
+#include "bench/queue_system.h"
+
+namespace dsc::bench {
+
+struct CycleRunOptions {
+  int clients = 1;
+  std::chrono::duration<double> warmup{1.0};
+  std::chrono::duration<double> window{5.0};
+  size_t payload_bytes = 100;
+};
+
+// One row of queue_bench's table.
+struct QueueRow {
+  std::string system;  // "dsc", "beanstalkd"
+  int clients = 1;
+  double seconds = 0;       // the measured window
+  uint64_t cycles = 0;      // cycles that ended inside it
+  uint64_t all_cycles = 0;  // every cycle of the run, warm-up included
+  double p50_ms = 0;
+  double p99_ms = 0;
+  double server_cpu_us = 0;  // server CPU time per measured cycle
+  double client_cpu_us = 0;  // this process's CPU time per measured cycle
+
+  double CyclesPerSecond() const { return seconds > 0 ? static_cast<double>(cycles) / seconds : 0; }
+};
+
+// `system` must be started; it is checked (CheckDrained) but not stopped.
+Result<QueueRow> RunCycles(QueueSystem& system, const CycleRunOptions& options);
+
+}  // namespace dsc::bench
