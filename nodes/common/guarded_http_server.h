@@ -46,6 +46,10 @@ class GuardedHttpServer final : public httplib::Server {
   // client is not reset before it reads the response.
   static void CloseAfterResponse();
 
+  // Sets what every accepted connection needs before its first request:
+  // TCP_NODELAY, so each response leaves as soon as it is written.
+  static void ConfigureAcceptedSocket(socket_t sock);
+
   // Called (on the rejecter thread) for each connection refused as overloaded.
   void set_on_reject(std::function<void()> on_reject) { on_reject_ = std::move(on_reject); }
 

@@ -72,6 +72,7 @@ Result<PeerResponse> PeerClient::Call(std::string_view peer_id, std::string_view
 
   httplib::Client client(peer->host, peer->port);
   client.set_connection_timeout(options_.connect_timeout);
+  client.set_tcp_nodelay(true);  // a request's body must not wait for an ACK (Nagle)
   client.set_read_timeout(options_.read_timeout);
   client.set_write_timeout(options_.write_timeout);
   client.set_keep_alive(false);

@@ -7,6 +7,7 @@ namespace dsc::queue {
 QueueClient::QueueClient(const std::string& server_url, std::chrono::milliseconds read_timeout)
     : client_(server_url) {
   client_.set_connection_timeout(std::chrono::seconds(2));
+  client_.set_tcp_nodelay(true);  // a request's body must not wait for an ACK (Nagle)
   client_.set_read_timeout(read_timeout);
   client_.set_write_timeout(std::chrono::seconds(10));
 }
