@@ -31,7 +31,11 @@ struct ConnectionLimits {
   std::chrono::milliseconds read_timeout{5000};
   std::chrono::milliseconds write_timeout{5000};
   std::chrono::milliseconds keep_alive_timeout{2000};
-  size_t max_requests_per_connection = 100;
+  // High on purpose: when a server ends a kept-alive connection, a client
+  // may already be sending its next request on it, and that request fails
+  // with no answer (cpp-httplib 0.11's client does; queue_bench saw it at
+  // 16 clients with a limit of 100). Idle connections still time out.
+  size_t max_requests_per_connection = 10000;
   size_t worker_threads = 16;
   size_t max_connections = 256;  // served + waiting; more are refused with 503
 };

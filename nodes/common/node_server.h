@@ -68,7 +68,11 @@ struct NodeServerOptions {
   // An idle keep-alive connection is closed after this long (sooner when
   // other connections are waiting for a worker).
   std::chrono::milliseconds keep_alive_timeout{2000};
-  size_t max_requests_per_connection = 100;
+  // High on purpose: when a server ends a kept-alive connection, a client
+  // may already be sending its next request on it, and that request fails
+  // with no answer (cpp-httplib 0.11's client does; queue_bench saw it at
+  // 16 clients with a limit of 100). Idle connections still time out.
+  size_t max_requests_per_connection = 10000;
   // Connections served at once. Handlers may block (a durable append, a
   // long poll), so this is the node's concurrency, not a CPU count.
   size_t worker_threads = 16;
