@@ -18,10 +18,12 @@ TIDY_FILES ?= $(filter %.cc,$(SOURCES))
 
 .PHONY: run test deps configure build bench format format-check tidy clean
 
+# Builds the book (installing the pinned mdBook tools once), then starts
+# the lab and serves the book beside it; dsc lab run prints every URL.
 run: build
-	@# The book server joins here in a later issue: build the book, then
-	@# serve it beside the nodes (dsc lab run prints every URL).
-	$(DSC) lab run
+	@scripts/install-book-deps.sh --mdbook
+	PATH="$$HOME/.cargo/bin:$$PATH" mdbook build book
+	$(DSC) lab run --book book/build/html
 
 test: deps
 	scripts/test.sh

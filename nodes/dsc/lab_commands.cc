@@ -1,5 +1,6 @@
 #include "nodes/dsc/lab_commands.h"
 
+#include <httplib.h>
 #include <signal.h>
 
 #include <filesystem>
@@ -135,7 +136,7 @@ bool Lab::StartNode(const Target& target) {
     std::string what = "already running (pid " + std::to_string(*pid);
     if (target.serves_http()) {
       what += ", health " +
-              CheckHealth(target.address, target.node->id, kHealthRequestTimeout).detail;
+              CheckHealth(target.address, target.node->id, *pid, kHealthRequestTimeout).detail;
     }
     PrintNodeLine(target.Name(), target.Url(), what + ")");
     return true;
@@ -181,7 +182,7 @@ bool Lab::StartNode(const Target& target) {
   auto deadline = started + options_.start_timeout;
   while (true) {
     bool ready = target.serves_http()
-                     ? CheckHealth(target.address, target.node->id, kHealthRequestTimeout).ok
+                     ? CheckHealth(target.address, target.node->id, *pid, kHealthRequestTimeout).ok
                      : std::chrono::steady_clock::now() - started >= kClientSettle &&
                            FindNodeProcess(target.files).has_value();
     if (ready) {
@@ -260,15 +261,20 @@ int Lab::Down(const LabSelection& selection, bool wipe) {
   if (!Select(selection, &targets)) return kExitUsage;
   StopNodes(targets);
   if (!wipe) return kExitOk;
+  // A wiped lab starts from nothing: the data and the node's log file go
+  // (an old log would mix earlier runs into what `grep` finds). Only what
+  // existed is reported.
   int exit_code = kExitOk;
   for (const Target& target : targets) {
-    std::error_code ec;
-    std::filesystem::remove_all(target.files.data_dir, ec);
-    if (ec) {
-      std::cerr << "dsc: cannot delete " << target.files.data_dir << ": " << ec.message() << "\n";
-      exit_code = kExitFailed;
-    } else {
-      std::cout << "deleted " << target.files.data_dir << std::endl;
+    for (const std::string& path : {target.files.data_dir, target.files.log_file}) {
+      std::error_code ec;
+      const std::uintmax_t removed = std::filesystem::remove_all(path, ec);
+      if (ec) {
+        std::cerr << "dsc: cannot delete " << path << ": " << ec.message() << "\n";
+        exit_code = kExitFailed;
+      } else if (removed > 0) {
+        std::cout << "deleted " << path << std::endl;
+      }
     }
   }
   return exit_code;
@@ -294,7 +300,7 @@ int Lab::PrintStatus(const LabSelection& selection) {
     any_stale = any_stale || (!running && recorded);
     std::string health =
         running && target.serves_http()
-            ? CheckHealth(target.address, target.node->id, kHealthRequestTimeout).detail
+            ? CheckHealth(target.address, target.node->id, *running, kHealthRequestTimeout).detail
             : "-";
     row(target.system->name, target.node->id, pid, running ? "yes" : "no", health, target.Url());
   }
@@ -408,6 +414,55 @@ int Lab::Heal(const LabSelection& selection) {
   return exit_code;
 }
 
+namespace {
+
+// Serves a static directory (the built book) on 127.0.0.1 from a thread of
+// its own while `run` waits for Ctrl-C. Missing files answer 404.
+class StaticSiteServer {
+ public:
+  StaticSiteServer() = default;
+  StaticSiteServer(const StaticSiteServer&) = delete;
+  StaticSiteServer& operator=(const StaticSiteServer&) = delete;
+  ~StaticSiteServer() { Stop(); }
+
+  // Mounts `dir` at / and binds the port, so a busy port fails before any
+  // node starts. False (and why, on stderr) when either is unusable.
+  bool Bind(const std::string& dir, int port) {
+    if (!server_.set_mount_point("/", dir)) {
+      std::cerr << "dsc: --book " << dir << ": not a directory (build the book first: make run)\n";
+      return false;
+    }
+    if (!server_.bind_to_port(std::string(kLabHost), port)) {
+      std::cerr << "dsc: cannot serve the book on " << kLabHost << ":" << port
+                << " (port busy? choose another with --book-port)\n";
+      return false;
+    }
+    return true;
+  }
+
+  // Serves on a thread; returns once the server accepts connections.
+  void Start() {
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    // cpp-httplib 0.11 has no wait_until_ready(): poll (briefly).
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!server_.is_running() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+
+  void Stop() {
+    if (!thread_.joinable()) return;
+    server_.stop();
+    thread_.join();
+  }
+
+ private:
+  httplib::Server server_;
+  std::thread thread_;
+};
+
+}  // namespace
+
 int Lab::Run(const LabSelection& selection) {
   // Block the stop signals before starting anything, so a Ctrl-C during
   // start-up is not lost: it waits for sigwait below. (Nodes unblock them
@@ -420,6 +475,11 @@ int Lab::Run(const LabSelection& selection) {
 
   std::vector<Target> targets;
   if (!Select(selection, &targets)) return kExitUsage;
+  // The book server thread starts after the signals are blocked, so it
+  // inherits the mask and Ctrl-C reaches sigwait below.
+  StaticSiteServer book;
+  const bool serve_book = !options_.book_dir.empty();
+  if (serve_book && !book.Bind(options_.book_dir, options_.book_port)) return kExitFailed;
   bool all_up = true;
   for (const Target& target : targets) all_up = StartNode(target) && all_up;
   if (!all_up) {
@@ -427,8 +487,12 @@ int Lab::Run(const LabSelection& selection) {
     StopNodes(targets);
     return kExitFailed;
   }
-  // Hook for the book server (a later issue): start it here and print its
-  // URL the same way, e.g. PrintNodeLine("book", "http://127.0.0.1:3000", ...).
+  if (serve_book) {
+    book.Start();
+    PrintNodeLine(
+        "book", "http://" + std::string(kLabHost) + ":" + std::to_string(options_.book_port) + "/",
+        "the course book (" + options_.book_dir + ")");
+  }
   std::cout << "lab is up; press Ctrl-C to stop it (data stays in " << options_.lab_dir << "/)"
             << std::endl;
 
@@ -437,6 +501,7 @@ int Lab::Run(const LabSelection& selection) {
   std::cout << "\n"
             << (signal_number == SIGINT ? "Ctrl-C" : "SIGTERM") << ": stopping the lab"
             << std::endl;
+  book.Stop();
   StopNodes(targets);
   return kExitOk;
 }

@@ -7,7 +7,9 @@
 //   restart [SYSTEM] [NODE]    stop if running, start on the same data, wait for /health
 //   partition SYSTEM NODE      isolate NODE from its peers (POST /admin/faults both ways)
 //   heal [SYSTEM] [NODE]       DELETE /admin/faults
-//   run [SYSTEM]               up, wait for Ctrl-C (SIGINT) or SIGTERM, down
+//   run [SYSTEM]               up, wait for Ctrl-C (SIGINT) or SIGTERM, down; with
+//                              LabOptions::book_dir also serves that directory (the
+//                              built book) on 127.0.0.1:book_port meanwhile
 //
 // Without SYSTEM a command applies to every registered system. A client
 // node (LabNodeKind::kClient, e.g. a queue worker) has no /health: up and
@@ -29,6 +31,8 @@
 
 namespace dsc::lab {
 
+inline constexpr int kDefaultBookPort = 8000;
+
 struct LabOptions {
   std::string lab_dir = ".lab";
   int base_port = kDefaultBasePort;
@@ -40,6 +44,10 @@ struct LabOptions {
   // node to exit after SIGTERM before it is SIGKILLed.
   std::chrono::milliseconds start_timeout{15000};
   std::chrono::milliseconds stop_timeout{10000};
+  // `run` only: a static directory (the built book) to serve on
+  // 127.0.0.1:book_port while the lab runs. Empty: no book server.
+  std::string book_dir;
+  int book_port = kDefaultBookPort;
 };
 
 // Which nodes a command is about: empty strings mean "all".

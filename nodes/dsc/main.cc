@@ -247,6 +247,12 @@ void AddLabCommands(CLI::App& app, const dsc::lab::LabRegistry& registry, Flags&
         sub->add_option("SYSTEM", flags.selection.system, "System (default: all)");
     if (std::string(command.name) == "run") {
       // run manages whole systems; a single node has no use here.
+      sub->add_option("--book", flags.lab.book_dir,
+                      "Also serve this directory (the built book) on 127.0.0.1 (make run does)")
+          ->check(CLI::ExistingDirectory);
+      sub->add_option("--book-port", flags.lab.book_port, "Port of the book server")
+          ->check(CLI::Range(1, 65535))
+          ->capture_default_str();
     } else {
       CLI::Option* node = sub->add_option("NODE", flags.selection.node, "Node (default: all)");
       if (command.needs_node) {
@@ -255,7 +261,7 @@ void AddLabCommands(CLI::App& app, const dsc::lab::LabRegistry& registry, Flags&
       }
     }
     if (std::string(command.name) == "down") {
-      sub->add_flag("--wipe", flags.wipe, "Also delete the nodes' data directories");
+      sub->add_flag("--wipe", flags.wipe, "Also delete the nodes' data directories and log files");
     }
     sub->callback([&registry, &flags, action, base_port, run = command.run] {
       flags.lab.base_port_given = base_port->count() > 0;

@@ -56,6 +56,21 @@ TEST_F(LabTest, UpStartsAHealthyNodeAndStatusShowsIt) {
   EXPECT_TRUE(std::filesystem::exists(log_node_dir() + "/node.log"));
 }
 
+// A second lab in another directory on the same ports: its log1 cannot
+// bind, and the log1 of the first lab answering /health (same name, same
+// port) must not pass for it.
+TEST_F(LabTest, UpFailsWhenAnotherLabsNodeOfTheSameNameHoldsThePort) {
+  ASSERT_EQ(Dsc({"lab", "up", "log"}).exit_code, 0);
+  const std::string other_dir = MakeTempDir();
+  DscRun other = RunDsc(other_dir, {"lab", "up", "log"}, Env());
+  EXPECT_NE(other.exit_code, 0) << other.out;
+  EXPECT_THAT(other.err, HasSubstr("log/log1")) << other.err;
+  DscRun status = RunDsc(other_dir, {"lab", "status", "log"}, Env());
+  EXPECT_THAT(LogStatusRow(status), Not(HasSubstr(" ok "))) << status.out;
+  RunDsc(other_dir, {"lab", "down"}, Env());
+  RemoveTree(other_dir);
+}
+
 TEST_F(LabTest, UpLeavesARunningNodeAlone) {
   ASSERT_EQ(Dsc({"lab", "up"}).exit_code, 0);
   pid_t first = PidFromFile(log_node_dir() + "/pid");
@@ -119,6 +134,12 @@ TEST_F(LabTest, DownStopsEveryProcessAndKeepsData) {
   DscRun wipe = Dsc({"lab", "down", "--wipe"});
   ASSERT_EQ(wipe.exit_code, 0) << wipe.err;
   EXPECT_FALSE(std::filesystem::exists(log_node_dir() + "/data"));
+  EXPECT_FALSE(std::filesystem::exists(log_node_dir() + "/node.log"));
+  EXPECT_THAT(wipe.out, HasSubstr("deleted .lab/log/log1/node.log"));
+  // Nothing left: a second wipe reports no deletions.
+  DscRun again = Dsc({"lab", "down", "--wipe"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_THAT(again.out, Not(HasSubstr("deleted")));
 }
 
 TEST_F(LabTest, StalePidFileOfAnotherProcessIsIgnored) {
@@ -162,6 +183,58 @@ TEST_F(LabTest, RunStopsTheLabOnSigint) {
   EXPECT_EQ(WaitDsc(run, std::chrono::seconds(30)), 0) << ReadFile(output);
   EXPECT_FALSE(ProcessAlive(node));
   EXPECT_THAT(ReadFile(output), HasSubstr("stopped"));
+}
+
+TEST_F(LabTest, RunServesTheBookBesideTheLab) {
+  std::string site = dir_ + "/site";
+  std::filesystem::create_directories(site + "/part");
+  std::ofstream(site + "/index.html") << "<h1>the dsc book</h1>\n";
+  std::ofstream(site + "/part/page.html") << "a chapter\n";
+  int book_port = FreePort();
+  std::string output = dir_ + "/run.out";
+  pid_t run = StartDsc(
+      dir_, {"lab", "run", "log", "--book", site, "--book-port", std::to_string(book_port)}, Env(),
+      output);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (ReadFile(output).find("lab is up") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_THAT(ReadFile(output), HasSubstr("lab is up"));
+  std::string url = "http://127.0.0.1:" + std::to_string(book_port) + "/";
+  // One line per URL: "book   http://127.0.0.1:PORT/   the course book (DIR)".
+  bool book_line = false;
+  for (const std::string& line : Lines(ReadFile(output))) {
+    book_line = book_line ||
+                (line.rfind("book ", 0) == 0 && line.find(" " + url + " ") != std::string::npos);
+  }
+  EXPECT_TRUE(book_line) << ReadFile(output);
+
+  httplib::Client client("127.0.0.1", book_port);
+  client.set_connection_timeout(std::chrono::seconds(2));
+  httplib::Result index = client.Get("/");
+  ASSERT_TRUE(index) << "book server unreachable";
+  EXPECT_EQ(index->status, 200);
+  EXPECT_THAT(index->body, HasSubstr("the dsc book"));
+  httplib::Result page = client.Get("/part/page.html");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  EXPECT_EQ(page->body, "a chapter\n");
+  httplib::Result missing = client.Get("/no-such-page.html");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+
+  kill(run, SIGINT);
+  EXPECT_EQ(WaitDsc(run, std::chrono::seconds(30)), 0) << ReadFile(output);
+  EXPECT_FALSE(client.Get("/")) << "the book server outlived Ctrl-C";
+}
+
+TEST_F(LabTest, RunRefusesAMissingBookDirectory) {
+  DscRun run = Dsc({"lab", "run", "log", "--book", dir_ + "/no-such-dir"});
+  EXPECT_NE(run.exit_code, 0);
+  EXPECT_THAT(Lines(run.err), SizeIs(1)) << run.err;
+  EXPECT_THAT(run.err, HasSubstr("--book"));
+  EXPECT_THAT(run.out, Not(HasSubstr("started")));
 }
 
 TEST_F(LabTest, UnknownSystemOrNodeIsAOneLineErrorWithExitCode2) {
