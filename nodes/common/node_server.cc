@@ -1,6 +1,7 @@
 #include "nodes/common/node_server.h"
 
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -103,7 +104,9 @@ std::string NodeServer::url() const { return ListenAddress{options_.listen.host,
 
 void NodeServer::AddBuiltinRoutes() {
   Get("/health", [this](const Request&, httplib::Response& res) {
-    ReplyJson(res, 200, {{"status", "ok"}, {"node", options_.node_id}});
+    // The pid lets `dsc lab` tell the node it started from another process
+    // that answers on the same port (a second lab, say).
+    ReplyJson(res, 200, {{"status", "ok"}, {"node", options_.node_id}, {"pid", ::getpid()}});
   });
   Get("/status", [this](const Request&, httplib::Response& res) {
     ReplyJson(res, 200, status_provider_ ? status_provider_() : nlohmann::json{{"id", options_.node_id}});

@@ -30,7 +30,7 @@ Status Check(const httplib::Result& result, const NodeAddress& node, const std::
 
 }  // namespace
 
-Health CheckHealth(const NodeAddress& node, const std::string& node_id,
+Health CheckHealth(const NodeAddress& node, const std::string& node_id, pid_t pid,
                    std::chrono::milliseconds timeout) {
   httplib::Client client = ClientFor(node, timeout);
   httplib::Result result = client.Get("/health");
@@ -40,8 +40,12 @@ Health CheckHealth(const NodeAddress& node, const std::string& node_id,
   }
   nlohmann::json body = nlohmann::json::parse(result->body, nullptr, /*allow_exceptions=*/false);
   if (!body.is_object() || !body.contains("node")) return {.ok = false, .detail = "not a dsc node"};
-  if (body["node"] != node_id)
+  if (body["node"] != node_id) {
     return {.ok = false, .detail = "port held by " + body["node"].dump()};
+  }
+  if (!body.contains("pid") || body["pid"] != pid) {
+    return {.ok = false, .detail = "port held by pid " + body.value("pid", nlohmann::json()).dump()};
+  }
   return {.ok = true, .detail = "ok"};
 }
 

@@ -5,6 +5,8 @@
 // Thread-safety: plain functions; each call uses its own connection.
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <string>
 
@@ -21,15 +23,16 @@ struct NodeAddress {
   std::string Url() const { return "http://" + host + ":" + std::to_string(port); }
 };
 
-// "ok" when GET /health answers 200 {"status":"ok","node":node_id}, else
-// why not ("http 503", "unreachable", "port held by node n2"). Checking the
-// id means a stranger on the port is never mistaken for the node we
-// started. Gives up after `timeout`.
+// "ok" when GET /health answers 200 {"status":"ok","node":node_id,"pid":pid}
+// (pid: the process we started), else why not ("http 503", "unreachable",
+// "port held by node n2", "port held by pid 4242"). Checking the id and the
+// pid means a stranger on the port, even another lab's node of the same
+// name, is never mistaken for the node we started. Gives up after `timeout`.
 struct Health {
   bool ok = false;
   std::string detail;
 };
-Health CheckHealth(const NodeAddress& node, const std::string& node_id,
+Health CheckHealth(const NodeAddress& node, const std::string& node_id, pid_t pid,
                    std::chrono::milliseconds timeout);
 
 // POST /admin/faults with `faults` as the JSON body.

@@ -62,6 +62,7 @@ void QueueHttp::Register(node::NodeServer& server) {
   server.metrics().AddCollector([this](node::Metrics& metrics) { CollectMetrics(metrics); });
 }
 
+// ANCHOR: http_enqueue
 void QueueHttp::Enqueue(const node::Request& req, httplib::Response& res) {
   JsonBody body = ParseBody(req.body(), {"payload", "max_retries", "idempotency_key"});
   const nlohmann::json payload = body.RequireValue("payload");
@@ -80,6 +81,7 @@ void QueueHttp::Enqueue(const node::Request& req, httplib::Response& res) {
   node::ReplyJson(res, result->created ? 201 : 200,
                   {{"id", result->id}, {"status", TaskStatusName(result->status)}});
 }
+// ANCHOR_END: http_enqueue
 
 void QueueHttp::Lease(const node::Request& req, httplib::Response& res) {
   JsonBody body = ParseBody(req.body(), {"worker", "lease_ms", "wait_ms"});

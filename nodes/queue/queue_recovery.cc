@@ -52,6 +52,7 @@ Status QueueService::Recover() {
   if (!engine.ok()) return engine.status().WithContext("open the state");
   engine_ = std::move(engine).value();
 
+  // ANCHOR: recover_steps
   // No other thread exists yet; the lock only keeps the GUARDED_BY honest.
   std::lock_guard lock(mutex_);
   DSC_RETURN_IF_ERROR(RestoreTasks());  // 1. RocksDB's tasks, as of its LSN
@@ -61,6 +62,7 @@ Status QueueService::Recover() {
   // sit only in the page cache (a previous run under fsync=never). Sync
   // them, so RocksDB can never hold state the disk's log lacks.
   DSC_RETURN_IF_ERROR(log_->Sync());
+  // ANCHOR_END: recover_steps
 
   flusher_ = std::make_unique<StateFlusher>(log_.get(), engine_.get(), options_.flusher,
                                             [this](const Status& s) { ReportFatal(s); });
@@ -96,6 +98,7 @@ Status QueueService::RestoreTasks() {
   return problem;
 }
 
+// ANCHOR: replay_tail
 Status QueueService::ReplayTail() {
   // ReplayLog reads the records after RocksDB's applied LSN and writes
   // what each changes to RocksDB with its LSN (engine/replay.h); here each
@@ -127,6 +130,7 @@ Status QueueService::ReplayTail() {
   recovery_.to_lsn = report->to_lsn;
   return Status::Ok();
 }
+// ANCHOR_END: replay_tail
 // ANCHOR_END: recovery
 
 }  // namespace dsc::queue

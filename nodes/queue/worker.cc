@@ -71,6 +71,7 @@ void WorkerRun::FinishTask() {
 }
 
 // ANCHOR: worker_loop
+// ANCHOR: worker_thread
 void WorkerRun::Thread(int index) {
   QueueClient client(options_.server);
   std::mt19937_64 random(options_.seed ? *options_.seed + static_cast<uint64_t>(index)
@@ -105,6 +106,7 @@ void WorkerRun::Thread(int index) {
     FinishTask();
   }
 }
+// ANCHOR_END: worker_thread
 
 void WorkerRun::Handle(QueueClient& client, const nlohmann::json& task, std::mt19937_64& random) {
   const std::string id = task.value("id", "");

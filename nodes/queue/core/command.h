@@ -9,6 +9,7 @@
 // pure function of the state and the command, and replaying the log after
 // a crash rebuilds exactly the same queue.
 //
+// ANCHOR: command_records
 // Encoding: one compact JSON object per record, "op" first, so
 // `dsc wal dump` shows readable lines:
 //
@@ -22,6 +23,7 @@
 // An Enqueue may also hold "idempotency_key". The payload is embedded as
 // JSON (not as a string of JSON) and always compact, so decoding and
 // re-encoding gives back the same bytes.
+// ANCHOR_END: command_records
 //
 // Thread-safety: plain values and pure functions.
 #pragma once

@@ -50,6 +50,7 @@ Result<ApplyResult> QueueState::ApplyEnqueue(const Enqueue& c) {
   return ApplyResult{{c.id}};
 }
 
+// ANCHOR: apply_lease
 Result<ApplyResult> QueueState::ApplyLease(const Lease& c) {
   Task* task = FindMutable(c.id);
   if (task == nullptr) return UnknownTask(c.id);
@@ -63,6 +64,7 @@ Result<ApplyResult> QueueState::ApplyLease(const Lease& c) {
   Index(*task);
   return ApplyResult{{c.id}};
 }
+// ANCHOR_END: apply_lease
 
 Result<ApplyResult> QueueState::ApplyAck(const Ack& c) {
   Task* task = FindMutable(c.id);
@@ -76,6 +78,7 @@ Result<ApplyResult> QueueState::ApplyAck(const Ack& c) {
   return ApplyResult{{c.id}};
 }
 
+// ANCHOR: apply_fail
 Result<ApplyResult> QueueState::ApplyFail(const Fail& c) {
   Task* task = FindMutable(c.id);
   if (task == nullptr) return UnknownTask(c.id);
@@ -93,7 +96,9 @@ Result<ApplyResult> QueueState::ApplyFail(const Fail& c) {
   Index(*task);
   return ApplyResult{{c.id}};
 }
+// ANCHOR_END: apply_fail
 
+// ANCHOR: apply_expire
 Result<ApplyResult> QueueState::ApplyExpire(const Expire& c) {
   Task* task = FindMutable(c.id);
   if (task == nullptr) return UnknownTask(c.id);
@@ -111,6 +116,7 @@ Result<ApplyResult> QueueState::ApplyExpire(const Expire& c) {
   Index(*task);
   return ApplyResult{{c.id}};
 }
+// ANCHOR_END: apply_expire
 // ANCHOR_END: apply_transitions
 
 }  // namespace dsc::queue

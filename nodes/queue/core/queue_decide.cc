@@ -58,6 +58,7 @@ Result<EnqueueDecision> QueueState::DecideEnqueue(const EnqueueRequest& request,
   if (max_retries < 0 || max_retries > kMaxRetriesLimit) {
     return Status::InvalidArgument("max_retries must be 0.." + std::to_string(kMaxRetriesLimit));
   }
+  // ANCHOR: idempotency_check
   if (request.idempotency_key) {
     DSC_RETURN_IF_ERROR(
         CheckName("idempotency_key", *request.idempotency_key, kMaxIdempotencyKeyBytes));
@@ -73,6 +74,7 @@ Result<EnqueueDecision> QueueState::DecideEnqueue(const EnqueueRequest& request,
       return EnqueueDecision{.task_id = existing.id, .command = std::nullopt};
     }
   }
+  // ANCHOR_END: idempotency_check
   DSC_RETURN_IF_ERROR(CheckName("task id", new_id, kMaxIdBytes));
   if (tasks_.contains(new_id)) {
     return Status::InvalidArgument("task id " + new_id + " is already used");
@@ -130,6 +132,7 @@ Result<Ack> QueueState::DecideAck(std::string_view id, std::string_view worker,
   return Ack{.id = task->id, .worker = std::string(worker), .now_ms = now_ms};
 }
 
+// ANCHOR: decide_fail
 Result<Fail> QueueState::DecideFail(std::string_view id, std::string_view worker,
                                     std::string_view error, int64_t now_ms,
                                     uint64_t random) const {
@@ -148,5 +151,6 @@ Result<Fail> QueueState::DecideFail(std::string_view id, std::string_view worker
               .dead = dead,
               .now_ms = now_ms};
 }
+// ANCHOR_END: decide_fail
 
 }  // namespace dsc::queue
