@@ -1,10 +1,10 @@
 #include "bench/queue_bench_flags.h"
 
-#include <charconv>
-#include <cmath>
 #include <cstdint>
-#include <cstdlib>
+#include <string>
 #include <string_view>
+
+#include "bench/flag_values.h"
 
 namespace dsc::bench {
 
@@ -29,40 +29,6 @@ namespace {
 // The payload holds a unique tag of up to ~40 bytes (see cycle_run.cc).
 constexpr uint64_t kMinPayloadBytes = 40;
 constexpr uint64_t kMaxPayloadBytes = 4096;
-
-// An unsigned decimal that must be all of `text`.
-bool ParseUnsigned(std::string_view text, uint64_t* value) {
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *value);
-  return !text.empty() && ec == std::errc() && end == text.data() + text.size();
-}
-
-Status ParseSeconds(std::string_view flag, const char* text, bool zero_ok, double* seconds) {
-  char* end = nullptr;
-  *seconds = std::strtod(text, &end);
-  const bool positive = zero_ok ? *seconds >= 0 : *seconds > 0;
-  if (end == text || *end != '\0' || !std::isfinite(*seconds) || !positive) {
-    return Status::InvalidArgument(std::string(flag) +
-                                   (zero_ok ? " wants a number >= 0, like 1 or 0.1"
-                                            : " wants a positive number, like 5 or 0.3"));
-  }
-  return Status::Ok();
-}
-
-Status ParseClients(std::string_view list, std::vector<int>* clients) {
-  clients->clear();
-  while (!list.empty()) {
-    const size_t comma = list.find(',');
-    uint64_t count = 0;
-    // 64: the dsc node serves at most 64 connections at once (serve.cc).
-    if (!ParseUnsigned(list.substr(0, comma), &count) || count == 0 || count > 64) {
-      return Status::InvalidArgument("--clients wants counts from 1 to 64, like 1,16");
-    }
-    clients->push_back(static_cast<int>(count));
-    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
-  }
-  if (clients->empty()) return Status::InvalidArgument("--clients is empty");
-  return Status::Ok();
-}
 
 }  // namespace
 
@@ -98,7 +64,8 @@ Result<QueueBenchFlags> ParseQueueBenchFlags(int argc, const char* const* argv) 
     } else if (name == "--warmup") {
       DSC_RETURN_IF_ERROR(ParseSeconds(name, value, /*zero_ok=*/true, &flags.warmup_seconds));
     } else if (name == "--clients") {
-      DSC_RETURN_IF_ERROR(ParseClients(value, &flags.clients));
+      // 64: the dsc node serves at most 64 connections at once (serve.cc).
+      DSC_RETURN_IF_ERROR(ParseCountList(name, value, 64, "1,16", &flags.clients));
     } else if (name == "--payload-bytes") {
       uint64_t bytes = 0;
       if (!ParseUnsigned(value, &bytes) || bytes < kMinPayloadBytes || bytes > kMaxPayloadBytes) {

@@ -1,10 +1,10 @@
 #include "bench/wal_bench_flags.h"
 
-#include <charconv>
-#include <cmath>
 #include <cstdint>
-#include <cstdlib>
+#include <string>
 #include <string_view>
+
+#include "bench/flag_values.h"
 
 #include "wal/format.h"
 
@@ -18,40 +18,6 @@ const char kWalBenchUsage[] =
     "  --payload-bytes N   payload of each record (default 100)\n"
     "  --threads LIST      appender thread counts of the Log rows (default 1,4,16,64)\n"
     "  --keep              keep the benchmark directory afterwards\n";
-
-namespace {
-
-// An unsigned decimal that must be all of `text`.
-bool ParseUnsigned(std::string_view text, uint64_t* value) {
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *value);
-  return !text.empty() && ec == std::errc() && end == text.data() + text.size();
-}
-
-Status ParseSeconds(const char* text, double* seconds) {
-  char* end = nullptr;
-  *seconds = std::strtod(text, &end);
-  if (end == text || *end != '\0' || !std::isfinite(*seconds) || *seconds <= 0) {
-    return Status::InvalidArgument("--seconds wants a positive number, like 3 or 0.2");
-  }
-  return Status::Ok();
-}
-
-Status ParseThreads(std::string_view list, std::vector<int>* threads) {
-  threads->clear();
-  while (!list.empty()) {
-    const size_t comma = list.find(',');
-    uint64_t count = 0;
-    if (!ParseUnsigned(list.substr(0, comma), &count) || count == 0 || count > 4096) {
-      return Status::InvalidArgument("--threads wants counts from 1 to 4096, like 1,4,16,64");
-    }
-    threads->push_back(static_cast<int>(count));
-    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
-  }
-  if (threads->empty()) return Status::InvalidArgument("--threads is empty");
-  return Status::Ok();
-}
-
-}  // namespace
 
 // By hand rather than with CLI11: five flags do not justify its compile time.
 Result<WalBenchFlags> ParseWalBenchFlags(int argc, const char* const* argv) {
@@ -72,7 +38,7 @@ Result<WalBenchFlags> ParseWalBenchFlags(int argc, const char* const* argv) {
     if (name == "--dir") {
       flags.parent_dir = value;
     } else if (name == "--seconds") {
-      DSC_RETURN_IF_ERROR(ParseSeconds(value, &flags.seconds));
+      DSC_RETURN_IF_ERROR(ParseSeconds(name, value, /*zero_ok=*/false, &flags.seconds));
     } else if (name == "--payload-bytes") {
       uint64_t bytes = 0;
       if (!ParseUnsigned(value, &bytes) || bytes > wal::kMaxPayloadBytes) {
@@ -81,7 +47,7 @@ Result<WalBenchFlags> ParseWalBenchFlags(int argc, const char* const* argv) {
       }
       flags.payload_bytes = bytes;
     } else if (name == "--threads") {
-      DSC_RETURN_IF_ERROR(ParseThreads(value, &flags.threads));
+      DSC_RETURN_IF_ERROR(ParseCountList(name, value, 4096, "1,4,16,64", &flags.threads));
     } else {
       return Status::InvalidArgument("unknown flag " + std::string(name));
     }
