@@ -163,7 +163,12 @@ async function checkPageOnce(context, base, pageName, theme, timeout) {
         const nodes = [...document.querySelectorAll('pre.mermaid, body > [id^="dmermaid"]')];
         nodes.forEach((node, index) => {
           const error = node.querySelector('.error-text, .error-icon');
-          if (error || /Syntax error in (text|graph)/.test(node.textContent)) {
+          // A label Mermaid's Markdown cannot draw ("1. Decide" reads as a
+          // list) renders as "Unsupported markdown: list" with no error.
+          const unsupported = /Unsupported markdown: [a-z]+/.exec(node.textContent);
+          if (unsupported) {
+            found.push(`diagram ${index + 1}: a label shows "${unsupported[0]}"`);
+          } else if (error || /Syntax error in (text|graph)/.test(node.textContent)) {
             const text = node.querySelector('.error-text');
             found.push(`diagram ${index + 1}: ${text ? text.textContent.trim() : 'error'}`);
           }
