@@ -1,5 +1,7 @@
 #include "nodes/common/node_server.h"
 
+#include <unistd.h>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -73,7 +75,8 @@ TEST_F(NodeServerTest, Health_ReturnsOkAndNodeId) {
   auto r = client_->Get("/health");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
-  EXPECT_EQ(JsonOf(r), (nlohmann::json{{"status", "ok"}, {"node", "node-a"}}));
+  EXPECT_EQ(JsonOf(r),
+            (nlohmann::json{{"status", "ok"}, {"node", "node-a"}, {"pid", ::getpid()}}));
   EXPECT_EQ(server_->url(), "http://127.0.0.1:" + std::to_string(server_->port()));
 }
 
