@@ -8,6 +8,9 @@
   - anchor names are lower_snake_case;
   - every code block names a language the book knows (AUTHORING.md);
   - every ```quiz block follows the quiz format (quiz_format.py);
+  - every session chapter (session-NN-*.md) has the template's second-level
+    headings of AUTHORING.md, in order; a stub (a "> [!NOTE]" before its
+    first heading) needs only its learning objectives;
   - with --html: no "{{#" survives in the built pages (an include mdBook
     could not expand), except where a chapter escapes one as "\\{{#".
 
@@ -108,6 +111,36 @@ def check_code_blocks(md_path, text):
     return problems
 
 
+# The second-level headings of a session chapter, in order (AUTHORING.md,
+# "The chapter template").
+TEMPLATE_HEADINGS = [
+    "Learning objectives", "Concepts", "Diagrams", "The code", "Clients",
+    "With Docker Compose", "Run it", "Exercises", "Quiz", "Summary", "Session plan",
+]
+_SESSION_CHAPTER = re.compile(r"^session-\d\d-.*\.md$")
+
+
+def check_template(md_path, text):
+    if not _SESSION_CHAPTER.match(os.path.basename(md_path)):
+        return []
+    lines = text.splitlines()
+    in_code = False
+    headings = []
+    for line in lines:
+        if line.startswith("```"):
+            in_code = not in_code
+        elif not in_code and line.startswith("## "):
+            headings.append(line[3:].strip())
+    first_h2 = next((i for i, line in enumerate(lines) if line.startswith("## ")), len(lines))
+    is_stub = any(line.startswith("> [!NOTE]") for line in lines[:first_h2])
+    wanted = TEMPLATE_HEADINGS[:1] if is_stub else TEMPLATE_HEADINGS
+    found = [h for h in headings if h in TEMPLATE_HEADINGS]
+    if found[:len(wanted)] != wanted or (not is_stub and found != wanted):
+        return [f"{md_path}: the chapter's headings {found} are not the template's "
+                f"{wanted} in order (AUTHORING.md)"]
+    return []
+
+
 def check_sources(src):
     problems = []
     for md_path in markdown_files(src):
@@ -115,6 +148,7 @@ def check_sources(src):
             text = f.read()
         problems.extend(check_includes(md_path, text))
         problems.extend(check_code_blocks(md_path, text))
+        problems.extend(check_template(md_path, text))
     return problems
 
 

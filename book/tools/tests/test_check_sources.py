@@ -79,6 +79,33 @@ class IncludeTest(unittest.TestCase):
             self.assertEqual(check_sources.main(["--src", GOOD]), 0)
 
 
+class TemplateTest(unittest.TestCase):
+    FULL = "# Session 9\n\n" + "".join(f"## {h}\n\ntext\n\n" for h in check_sources.TEMPLATE_HEADINGS)
+
+    def test_CheckTemplate_FullChapterInOrderPasses(self):
+        self.assertEqual(check_sources.check_template("session-09-x.md", self.FULL), [])
+
+    def test_CheckTemplate_MissingOrSwappedHeadingIsCaught(self):
+        missing = self.FULL.replace("## Quiz\n", "## Questions\n")
+        swapped = self.FULL.replace("## Exercises\n", "## TMP\n").replace(
+            "## Quiz\n", "## Exercises\n").replace("## TMP\n", "## Quiz\n")
+        for text in (missing, swapped):
+            problems = check_sources.check_template("session-09-x.md", text)
+            self.assertEqual(len(problems), 1, problems)
+            self.assertIn("not the template's", problems[0])
+
+    def test_CheckTemplate_StubNeedsOnlyObjectivesOtherPagesNothing(self):
+        stub = "# Session 9\n\n> [!NOTE]\n> Arrives with Raft.\n\n## Learning objectives\n\n- x\n"
+        self.assertEqual(check_sources.check_template("session-09-x.md", stub), [])
+        self.assertEqual(len(check_sources.check_template("session-09-x.md", stub.replace(
+            "## Learning objectives", "## Goals"))), 1)
+        self.assertEqual(check_sources.check_template("glossary.md", "# Glossary\n"), [])
+
+    def test_CheckTemplate_HeadingsInCodeBlocksDoNotCount(self):
+        text = self.FULL.replace("## Concepts\n", "```text\n## Concepts\n```\n")
+        self.assertEqual(len(check_sources.check_template("session-09-x.md", text)), 1)
+
+
 class DumpQuizzesTest(unittest.TestCase):
     def test_QuizzesByPage_GivesTheAnswerKey(self):
         pages = check_sources.quizzes_by_page(GOOD)
