@@ -11,15 +11,12 @@ namespace dsc::raft {
 namespace {
 
 using test_util::Drain;
+using test_util::Msg;
 using test_util::OfType;
 using test_util::StateWithLog;
 using test_util::TestCluster;
 using test_util::TestConfig;
 using test_util::TickTimes;
-
-Message Msg(const NodeId& from, const NodeId& to, Term term, MessageBody body) {
-  return Message{from, to, term, std::move(body)};
-}
 
 RaftConfig NoPreVote(RaftConfig config) {
   config.pre_vote = false;

@@ -74,6 +74,11 @@ std::vector<std::pair<Message, T>> OfType(const std::vector<Message>& messages) 
   return out;
 }
 
+// A message from `from` to `to` at `term`, for tests that drive a node by hand.
+inline Message Msg(const NodeId& from, const NodeId& to, Term term, MessageBody body) {
+  return Message{from, to, term, std::move(body)};
+}
+
 inline void TickTimes(RaftNode& node, int ticks) {
   for (int i = 0; i < ticks; ++i) node.Tick();
 }

@@ -8,13 +8,10 @@ namespace dsc::raft {
 namespace {
 
 using test_util::Drain;
+using test_util::Msg;
 using test_util::OfType;
 using test_util::TestConfig;
 using test_util::TickTimes;
-
-Message Msg(const NodeId& from, const NodeId& to, Term term, MessageBody body) {
-  return Message{from, to, term, std::move(body)};
-}
 
 // A three-node leader n1 in term 1 whose no-op (index 1) is committed;
 // n2 and n3 are driven by hand.

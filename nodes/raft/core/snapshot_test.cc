@@ -8,14 +8,11 @@ namespace dsc::raft {
 namespace {
 
 using test_util::Drain;
+using test_util::Msg;
 using test_util::OfType;
 using test_util::StateWithLog;
 using test_util::TestCluster;
 using test_util::TestConfig;
-
-Message Msg(const NodeId& from, const NodeId& to, Term term, MessageBody body) {
-  return Message{from, to, term, std::move(body)};
-}
 
 TEST(Snapshot, Compact_OnlyWhatIsApplied) {
   TestCluster cluster(3);
