@@ -275,7 +275,9 @@ Result<uint64_t> Log::Submit(Writer* w) {
     const Status s = WaitDurableLocked(lock, w->sync_through);
     // Conflict: a truncation cut the group's tail. The members before the
     // cut are still on their way to disk; each gets its own answer.
-    auto answer_for = [&](uint64_t lsn) { return s.IsConflict() ? WaitDurableLocked(lock, lsn) : s; };
+    auto answer_for = [&](uint64_t lsn) {
+      return s.IsConflict() ? WaitDurableLocked(lock, lsn) : s;
+    };
     w->status = answer_for(w->lsn);
     for (Writer* member : w->sync_group) {
       member->status = answer_for(member->lsn);

@@ -188,8 +188,8 @@ class Log {
   // True while one caller runs fdatasync for everyone (the sync leader);
   // the others sleep in durability_waiters_. Truncation also holds it, to
   // keep syncs out, and waits on truncate_cv_ for a running sync to end.
-  bool syncing_ = false;                                 // GUARDED_BY(mutex_)
-  std::vector<DurabilityWaiter*> durability_waiters_;   // GUARDED_BY(mutex_)
+  bool syncing_ = false;                               // GUARDED_BY(mutex_)
+  std::vector<DurabilityWaiter*> durability_waiters_;  // GUARDED_BY(mutex_)
   std::condition_variable truncate_cv_;
   size_t in_flight_ = 0;                            // GUARDED_BY(mutex_)
   std::vector<std::shared_ptr<Segment>> segments_;  // GUARDED_BY(mutex_)

@@ -14,7 +14,7 @@ namespace {
 
 constexpr int kExitOk = 0;
 constexpr int kExitCorrupt = 1;  // or unreadable
-constexpr int kExitNoDir = 2;  // or a directory with no log in it
+constexpr int kExitNoDir = 2;    // or a directory with no log in it
 
 bool CheckDirectory(const std::string& dir, std::ostream& err) {
   std::error_code ec;
