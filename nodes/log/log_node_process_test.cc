@@ -22,6 +22,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "nodes/common/test_expectations.h"
 #include "nodes/common/test_util.h"
 #include "nodes/log/record_json.h"
 
@@ -153,14 +154,7 @@ TEST_F(LogNodeProcessTest, BadRequests_Get4xxJsonAndNodeStaysHealthy) {
   auto node = LaunchReady({"--max-body-bytes", "65536", "--admin"});
   httplib::Client client("127.0.0.1", port_);
   client.set_read_timeout(20s);
-  auto expect_error = [](const httplib::Result& r, int status, const std::string& code) {
-    ASSERT_TRUE(r);
-    EXPECT_EQ(r->status, status) << r->body;
-    nlohmann::json body = nlohmann::json::parse(r->body, nullptr, false);
-    ASSERT_TRUE(body.is_object()) << r->body;
-    EXPECT_EQ(body["error"], code);
-    EXPECT_TRUE(body["message"].is_string());
-  };
+  const auto expect_error = testing::ExpectJsonError;
 
   expect_error(client.Post("/records", std::string(100'000, 'x'), "text/plain"), 413, "too_large");
   expect_error(client.Post("/records?type=0", "x", "text/plain"), 400, "bad_request");
@@ -172,20 +166,7 @@ TEST_F(LogNodeProcessTest, BadRequests_Get4xxJsonAndNodeStaysHealthy) {
   expect_error(client.Post("/admin/faults", "{\"drop_rate\":", "application/json"), 400, "bad_request");
   expect_error(client.Post("/admin/faults", R"({"drop_rate":3})", "application/json"), 400, "bad_request");
 
-  for (const std::string& garbage :
-       {std::string("\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03\r\n\r\n", 16),  // a TLS hello
-        std::string("POST /records HTTP/1.1\r\nContent-Length: nope\r\n\r\n"),
-        std::string("POST /records HTTP/1.1\r\nContent-Length: 999999999999\r\n\r\n")}) {
-    auto conn = testing::RawConnection::Connect(port_);
-    ASSERT_TRUE(conn);
-    conn->Send(garbage);
-    std::optional<testing::RawResponse> response = conn->ReadResponse(20s);
-    ASSERT_TRUE(response.has_value());
-    EXPECT_GE(response->status, 400);
-    EXPECT_LT(response->status, 500);
-    EXPECT_TRUE(nlohmann::json::parse(response->body, nullptr, false).contains("error"))
-        << response->body;
-  }
+  testing::ExpectGarbageGets4xxJson(port_, "/records");
 
   EXPECT_TRUE(Healthy(port_));
   auto ok = client.Post("/records", "still works", "text/plain");

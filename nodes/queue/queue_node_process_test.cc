@@ -26,6 +26,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "nodes/common/test_expectations.h"
 #include "nodes/common/test_util.h"
 #include "nodes/queue/queue_client.h"
 
@@ -291,14 +292,7 @@ TEST_F(QueueNodeProcessTest, BadInput_Gets4xxJsonAndHealthStays200) {
   auto server = LaunchServer({"--max-body-bytes", "65536"});
   httplib::Client client("127.0.0.1", port_);
   client.set_read_timeout(20s);
-  auto expect_error = [](const httplib::Result& r, int status, const std::string& code) {
-    ASSERT_TRUE(r);
-    EXPECT_EQ(r->status, status) << r->body;
-    nlohmann::json body = nlohmann::json::parse(r->body, nullptr, false);
-    ASSERT_TRUE(body.is_object()) << r->body;
-    EXPECT_EQ(body["error"], code);
-    EXPECT_TRUE(body["message"].is_string());
-  };
+  const auto expect_error = testing::ExpectJsonError;
   const char* json = "application/json";
   expect_error(client.Post("/tasks", "{\"payload\":", json), 400, "bad_request");
   expect_error(client.Post("/tasks", "\xff\xfe garbage", json), 400, "bad_request");
@@ -312,20 +306,7 @@ TEST_F(QueueNodeProcessTest, BadInput_Gets4xxJsonAndHealthStays200) {
   expect_error(client.Get("/tasks/t-0000"), 404, "not_found");
   expect_error(client.Delete("/tasks"), 405, "method_not_allowed");
 
-  for (const std::string& garbage :
-       {std::string("\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03\r\n\r\n", 16),  // a TLS hello
-        std::string("POST /tasks HTTP/1.1\r\nContent-Length: nope\r\n\r\n"),
-        std::string("POST /tasks HTTP/1.1\r\nContent-Length: 999999999999\r\n\r\n")}) {
-    auto conn = testing::RawConnection::Connect(port_);
-    ASSERT_TRUE(conn);
-    conn->Send(garbage);
-    std::optional<testing::RawResponse> response = conn->ReadResponse(20s);
-    ASSERT_TRUE(response.has_value());
-    EXPECT_GE(response->status, 400);
-    EXPECT_LT(response->status, 500);
-    EXPECT_TRUE(nlohmann::json::parse(response->body, nullptr, false).contains("error"))
-        << response->body;
-  }
+  testing::ExpectGarbageGets4xxJson(port_, "/tasks");
   EXPECT_TRUE(Healthy());
   EXPECT_EQ(Stats()["wal"]["last_lsn"], 0);  // nothing bad reached the log
 }
