@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -31,5 +32,8 @@ bool JsonDepthAtMost(std::string_view json_text, int max_depth);
 
 // Standard base64 (RFC 4648) with padding.
 std::string Base64Encode(std::string_view bytes);
+// The bytes `text` encodes (standard alphabet, padding required), or
+// nullopt when it is not well-formed base64.
+std::optional<std::string> Base64Decode(std::string_view text);
 
 }  // namespace dsc

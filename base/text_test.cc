@@ -70,5 +70,20 @@ TEST(JsonDepthAtMost, CountsNestingOutsideStrings) {
   EXPECT_FALSE(JsonDepthAtMost(std::string(1000, '['), 64));
 }
 
+TEST(Base64Decode, InvertsEncodeOnRfc4648Vectors) {
+  for (std::string text : {"", "f", "fo", "foo", "foob", "fooba", "foobar"}) {
+    EXPECT_EQ(Base64Decode(Base64Encode(text)), text);
+  }
+  const std::string bytes("\x00\x01\x02\xff", 4);
+  EXPECT_EQ(Base64Decode("AAEC/w=="), bytes);
+}
+
+TEST(Base64Decode, RefusesMalformedText) {
+  EXPECT_EQ(Base64Decode("Zg="), std::nullopt);       // not a multiple of 4
+  EXPECT_EQ(Base64Decode("Z!=="), std::nullopt);      // not in the alphabet
+  EXPECT_EQ(Base64Decode("Zg==Zg=="), std::nullopt);  // padding in the middle
+  EXPECT_EQ(Base64Decode("Z==="), std::nullopt);      // too much padding
+}
+
 }  // namespace
 }  // namespace dsc

@@ -54,9 +54,33 @@ LabSystem QueueLabSystem() {
   return system;
 }
 
+LabSystem RaftLabSystem() {
+  LabSystem system;
+  system.name = "raft";
+  system.summary = "five Raft KV nodes n1..n5 (dsc raft serve)";
+  for (int i = 1; i <= 5; ++i) {
+    system.nodes.push_back({.id = "n" + std::to_string(i), .port = 7400 + i});
+  }
+  system.command = [](const LaunchContext& ctx) {
+    std::vector<std::string> argv = {ctx.dsc_binary, "raft", "serve"};
+    argv.insert(argv.end(), {"--id", ctx.node_id});
+    argv.insert(argv.end(), {"--listen", ctx.listen});
+    argv.insert(argv.end(), {"--peers", ctx.PeersFlag()});
+    argv.insert(argv.end(), {"--data", ctx.data_dir});
+    if (ctx.admin) argv.emplace_back("--admin");
+    // The exercise of session 10: DSC_RAFT_BREAK=stale-reads dsc lab up raft
+    // starts every node with a rule broken on purpose.
+    if (const char* rule = std::getenv("DSC_RAFT_BREAK"); rule != nullptr && *rule != '\0') {
+      argv.insert(argv.end(), {"--break", rule});
+    }
+    return argv;
+  };
+  return system;
+}
+
 LabRegistry BuiltInLabSystems() {
   LabRegistry registry;
-  for (LabSystem system : {LogLabSystem(), QueueLabSystem()}) {
+  for (LabSystem system : {LogLabSystem(), QueueLabSystem(), RaftLabSystem()}) {
     Status status = registry.Add(std::move(system));
     if (!status.ok()) {
       // A broken description is a bug in this file, not a user error.

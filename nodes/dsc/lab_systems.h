@@ -18,6 +18,7 @@ inline constexpr int kQueueLabWorkMs = 500;
 inline constexpr int kQueueLabLeaseMs = 10'000;
 inline constexpr int kQueueLabWaitMs = 1'000;
 LabSystem QueueLabSystem();
+LabSystem RaftLabSystem();
 
 // Every system above, in the order `dsc lab up` starts them.
 LabRegistry BuiltInLabSystems();

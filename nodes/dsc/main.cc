@@ -6,6 +6,7 @@
 //   dsc wal dump|verify DIR ...
 //   dsc log serve --id ID --listen HOST:PORT --data DIR [--fsync POLICY] [--admin]
 //   dsc queue serve|worker|produce ...
+//   dsc raft serve --id ID --listen HOST:PORT --peers ID=HOST:PORT,... --data DIR
 //   dsc lab up|down|status|kill|restart|partition|heal|run [SYSTEM] [NODE]
 #include <algorithm>
 #include <filesystem>
@@ -22,6 +23,7 @@
 #include "nodes/queue/producer.h"
 #include "nodes/queue/queue_node.h"
 #include "nodes/queue/worker.h"
+#include "nodes/raft/raft_kv_node.h"
 #include "wal/log.h"
 
 namespace {
@@ -42,6 +44,7 @@ struct Flags {
   dsc::queue::WorkerOptions worker;
   uint64_t worker_seed = 0;
   dsc::queue::ProducerOptions produce;
+  dsc::raft::ServeOptions raft_serve;
   int produce_max_retries = 0;
   dsc::lab::LabOptions lab;
   int lab_timeout_seconds = 15;
@@ -139,8 +142,7 @@ void AddQueueCommands(CLI::App& app, Flags& flags, Action* action) {
   CLI::App* worker_cmd = queue->add_subcommand(
       "worker", "Lease tasks, work on them, ack or fail them; until Ctrl-C or --max-tasks");
   worker_cmd->add_option("--server", worker.server, "The queue node's URL")->capture_default_str();
-  worker_cmd->add_option("--id", worker.id, "Worker name the leases carry")
-      ->capture_default_str();
+  worker_cmd->add_option("--id", worker.id, "Worker name the leases carry")->capture_default_str();
   worker_cmd->add_option("--concurrency", worker.concurrency, "Threads, one task each")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
@@ -174,21 +176,55 @@ void AddQueueCommands(CLI::App& app, Flags& flags, Action* action) {
   produce_cmd->add_option("--rate", produce.rate, "Tasks per second overall (0: no limit)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
-  produce_cmd->add_option("--payload", produce.payload,
-                          "JSON payload; every {n} becomes the task's number")
+  produce_cmd
+      ->add_option("--payload", produce.payload,
+                   "JSON payload; every {n} becomes the task's number")
       ->capture_default_str();
   produce_cmd->add_option("--concurrency", produce.concurrency, "Threads sending")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
   produce_cmd->add_option("--idempotency-prefix", produce.idempotency_prefix,
                           "Give task n the key PREFIXn and retry unanswered requests");
-  CLI::Option* max_retries = produce_cmd->add_option(
-      "--max-retries", flags.produce_max_retries, "Retries per task (default: the node's)");
+  CLI::Option* max_retries = produce_cmd->add_option("--max-retries", flags.produce_max_retries,
+                                                     "Retries per task (default: the node's)");
   max_retries->check(CLI::NonNegativeNumber);
   produce_cmd->callback([&flags, action, max_retries] {
     if (max_retries->count() > 0) flags.produce.max_retries = flags.produce_max_retries;
     *action = [&flags] { return dsc::queue::RunProducer(flags.produce); };
   });
+}
+
+void AddRaftCommands(CLI::App& app, Flags& flags, Action* action) {
+  CLI::App* raft = app.add_subcommand(
+      "raft", "The Raft KV node: a key-value store replicated by Raft consensus");
+  raft->require_subcommand(1);
+
+  dsc::raft::ServeOptions& serve = flags.raft_serve;
+  CLI::App* serve_cmd = raft->add_subcommand("serve", "Run a Raft node until SIGTERM or Ctrl-C");
+  AddServeFlags(serve_cmd, serve);
+  serve_cmd
+      ->add_option("--peers", serve.peers,
+                   "Every member, this node included: n1=127.0.0.1:7401,n2=...")
+      ->required();
+  serve_cmd->add_option("--tick-ms", serve.tick_ms, "Milliseconds per Raft tick")
+      ->check(CLI::Range(1, 10'000))
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--election-ticks", serve.election_ticks,
+                   "Election timeout in ticks (randomised up to twice this)")
+      ->check(CLI::Range(3, 1000))
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--snapshot-every", serve.snapshot_every,
+                   "Snapshot the state and compact the log after this many entries")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--break", serve.break_rule,
+                   "Break a rule on purpose, for dsc check raft to catch: stale-reads")
+      ->check(CLI::IsMember({"stale-reads"}));
+  serve_cmd->callback(
+      [&flags, action] { *action = [&flags] { return dsc::raft::Serve(flags.raft_serve); }; });
 }
 
 void AddLabCommands(CLI::App& app, const dsc::lab::LabRegistry& registry, Flags& flags,
@@ -206,11 +242,12 @@ void AddLabCommands(CLI::App& app, const dsc::lab::LabRegistry& registry, Flags&
 
   lab->add_option("--dir", flags.lab.lab_dir, "Where the lab keeps data, logs and pid files")
       ->capture_default_str();
-  CLI::Option* base_port = lab->add_option("--base-port", flags.lab.base_port,
-                  "Shift every node's port by BASE-7000 (e.g. to run a second lab)")
-      ->envname("DSC_LAB_BASE_PORT")
-      ->check(CLI::Range(1, 65535))
-      ->capture_default_str();
+  CLI::Option* base_port =
+      lab->add_option("--base-port", flags.lab.base_port,
+                      "Shift every node's port by BASE-7000 (e.g. to run a second lab)")
+          ->envname("DSC_LAB_BASE_PORT")
+          ->check(CLI::Range(1, 65535))
+          ->capture_default_str();
   lab->add_option("--timeout", flags.lab_timeout_seconds, "Seconds to wait for a node's /health")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
@@ -285,6 +322,7 @@ int Main(int argc, char** argv) {
   AddWalCommands(app, flags, &action);
   AddLogCommands(app, flags, &action);
   AddQueueCommands(app, flags, &action);
+  AddRaftCommands(app, flags, &action);
   AddLabCommands(app, registry, flags, &action);
 
   try {

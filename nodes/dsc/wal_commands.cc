@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "nodes/dsc/payload_json.h"
+#include "nodes/raft/raft_storage.h"
 #include "wal/log_reader.h"
 
 namespace dsc::cli {
@@ -62,6 +63,7 @@ int WalDump(const WalDumpOptions& options, std::ostream& out, std::ostream& err)
   if (!CheckDirectory(options.dir, err)) return kExitNoDir;
 
   uint64_t printed = 0;
+  const bool is_raft = raft::IsRaftLogDir(options.dir);
   auto print = [&](const wal::Record& record, const std::string& segment, uint64_t offset) {
     if (options.limit && printed >= *options.limit) return false;  // stop the scan
     if (record.lsn < options.from_lsn) return true;
@@ -70,7 +72,14 @@ int WalDump(const WalDumpOptions& options, std::ostream& out, std::ostream& err)
                                    {"segment", segment},
                                    {"offset", offset},
                                    {"size", record.payload.size()}};
-    AddPayload(record.payload, &line);
+    // A Raft node's log holds binary entries: show them decoded.
+    std::optional<nlohmann::json> raft =
+        is_raft ? raft::DescribeRaftRecord(record.lsn, record.type, record.payload) : std::nullopt;
+    if (raft) {
+      for (auto& [key, value] : raft->items()) line[key] = value;
+    } else {
+      AddPayload(record.payload, &line);
+    }
     out << line.dump() << '\n';
     ++printed;
     return true;

@@ -6,6 +6,7 @@
 
 namespace dsc::raft {
 
+// ANCHOR: election_timer
 void RaftNode::ResetElectionTimer() {
   election_elapsed_ = 0;
   // §5.2: "election timeouts are chosen randomly from a fixed interval",
@@ -13,6 +14,7 @@ void RaftNode::ResetElectionTimer() {
   const auto t = static_cast<uint64_t>(config_.election_tick);
   randomized_election_timeout_ = static_cast<int>(t + rng_() % t);
 }
+// ANCHOR_END: election_timer
 
 bool RaftNode::InLease() const {
   return !leader_.empty() && election_elapsed_ < config_.election_tick;
@@ -22,6 +24,7 @@ void RaftNode::TickElection() {
   if (++election_elapsed_ >= randomized_election_timeout_) Campaign(config_.pre_vote);
 }
 
+// ANCHOR: tick_leader
 void RaftNode::TickLeader() {
   if (++election_elapsed_ >= config_.election_tick) {
     election_elapsed_ = 0;
@@ -48,6 +51,7 @@ void RaftNode::TickLeader() {
     BroadcastAppend();
   }
 }
+// ANCHOR_END: tick_leader
 
 // ANCHOR: campaign
 void RaftNode::Campaign(bool pre_vote) {
@@ -96,6 +100,7 @@ void RaftNode::BecomeFollower(Term term, const NodeId& leader) {
   ResetElectionTimer();
 }
 
+// ANCHOR: become_leader
 void RaftNode::BecomeLeader() {
   assert(role_ == Role::kCandidate);
   role_ = Role::kLeader;
@@ -116,6 +121,7 @@ void RaftNode::BecomeLeader() {
   log_.Append(Entry{term_, log_.LastIndex() + 1, EntryType::kNoop, {}});
   BroadcastAppend();
 }
+// ANCHOR_END: become_leader
 
 // ANCHOR: vote_request
 void RaftNode::HandleVoteRequest(const Message& m, const VoteRequest& request) {
@@ -143,6 +149,7 @@ void RaftNode::HandleVoteRequest(const Message& m, const VoteRequest& request) {
 }
 // ANCHOR_END: vote_request
 
+// ANCHOR: vote_response
 void RaftNode::HandleVoteResponse(const Message& m, const VoteResponse& response) {
   const bool counts = response.pre_vote ? role_ == Role::kPreCandidate && m.term == term_ + 1
                                         : role_ == Role::kCandidate && m.term == term_;
@@ -162,5 +169,6 @@ void RaftNode::HandleVoteResponse(const Message& m, const VoteResponse& response
     BecomeFollower(term_, NodeId());  // this election is lost; wait for a leader
   }
 }
+// ANCHOR_END: vote_response
 
 }  // namespace dsc::raft

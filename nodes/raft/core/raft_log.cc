@@ -36,10 +36,12 @@ std::vector<Entry> RaftLog::Slice(Index from, Index to, size_t max_count) const 
   return out;
 }
 
+// ANCHOR: is_up_to_date
 bool RaftLog::IsUpToDate(Index last_index, Term last_term) const {
   if (last_term != LastTerm()) return last_term > LastTerm();
   return last_index >= LastIndex();
 }
+// ANCHOR_END: is_up_to_date
 
 Index RaftLog::FirstIndexOfTerm(Index index) const {
   const std::optional<Term> term = TermAt(index);
@@ -63,6 +65,7 @@ void RaftLog::Append(Entry entry) {
   entries_.push_back(std::move(entry));
 }
 
+// ANCHOR: append_from_leader
 Index RaftLog::AppendFromLeader(Index prev_index, const std::vector<Entry>& entries, Index commit) {
   for (const Entry& entry : entries) {
     const std::optional<Term> existing = TermAt(entry.index);
@@ -79,6 +82,7 @@ Index RaftLog::AppendFromLeader(Index prev_index, const std::vector<Entry>& entr
   }
   return prev_index + entries.size();
 }
+// ANCHOR_END: append_from_leader
 
 void RaftLog::TruncateFrom(Index from) {
   assert(from > snapshot_index_);

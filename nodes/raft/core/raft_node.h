@@ -48,6 +48,7 @@ class RaftNode {
   RaftNode(const RaftNode&) = delete;
   RaftNode& operator=(const RaftNode&) = delete;
 
+  // ANCHOR: raft_node_api
   // One unit of logical time: followers count toward an election, leaders
   // toward the next heartbeat and the check-quorum deadline.
   void Tick();
@@ -79,6 +80,7 @@ class RaftNode {
   bool HasReady() const;
   Ready GetReady();
   void Advance(const Ready& ready);
+  // ANCHOR_END: raft_node_api
 
   // Every rule that must hold between two calls, as code (like LogCabin's
   // RaftConsensusInvariants). Debug builds check it after each Step and

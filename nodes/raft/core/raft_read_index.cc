@@ -14,6 +14,7 @@
 
 namespace dsc::raft {
 
+// ANCHOR: read_index
 Status RaftNode::ReadIndex(std::string request_id) {
   if (role_ != Role::kLeader) {
     return Status::Unavailable("not leader; leader is " + (leader_.empty() ? "unknown" : leader_));
@@ -25,6 +26,7 @@ Status RaftNode::ReadIndex(std::string request_id) {
   DebugCheckInvariants();
   return Status::Ok();
 }
+// ANCHOR_END: read_index
 
 void RaftNode::StartReadRound() {
   ++round_;
@@ -43,6 +45,7 @@ void RaftNode::OnCommitAdvanced(Index old_commit) {
   BroadcastAppend();
 }
 
+// ANCHOR: confirm_reads
 void RaftNode::ConfirmReads() {
   while (!pending_reads_.empty() && pending_reads_.front().round != 0) {
     const PendingRead& read = pending_reads_.front();
@@ -56,5 +59,6 @@ void RaftNode::ConfirmReads() {
     pending_reads_.pop_front();
   }
 }
+// ANCHOR_END: confirm_reads
 
 }  // namespace dsc::raft

@@ -41,6 +41,7 @@ struct Entry {
 // What must survive a crash besides the log (Figure 2, "persistent state
 // on all servers"). `commit` is not required for safety, but persisting it
 // saves re-applying after a restart.
+// ANCHOR: hard_state
 struct HardState {
   Term term = 0;
   NodeId vote;  // the candidate voted for in `term`; empty for none
@@ -48,6 +49,7 @@ struct HardState {
 
   bool operator==(const HardState&) const = default;
 };
+// ANCHOR_END: hard_state
 
 // The state machine's image of every entry up to and including `index`
 // (§7). `data` is opaque to Raft; a leader ships it to a follower that
@@ -70,7 +72,9 @@ struct ReadState {
   bool operator==(const ReadState&) const = default;
 };
 
+// ANCHOR: roles
 enum class Role : uint8_t { kFollower, kPreCandidate, kCandidate, kLeader };
+// ANCHOR_END: roles
 
 // "follower", "pre-candidate", "candidate", "leader".
 std::string_view RoleName(Role role);

@@ -11,6 +11,7 @@ void SimChecker::Fail(const std::string& what) {
   if (failure_.empty()) failure_ = what;
 }
 
+// ANCHOR: election_safety
 void SimChecker::ObserveRole(const RaftNode& node) {
   if (node.role() != Role::kLeader) return;
   const auto [it, inserted] = leader_of_term_.emplace(node.term(), node.id());
@@ -32,6 +33,7 @@ void SimChecker::ObserveRole(const RaftNode& node) {
     }
   }
 }
+// ANCHOR_END: election_safety
 
 void SimChecker::ObservePersistedEntries(const RaftNode& node, const std::vector<Entry>& entries) {
   for (const Entry& entry : entries) {

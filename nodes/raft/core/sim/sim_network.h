@@ -25,6 +25,28 @@ struct NetworkFaults {
   int64_t long_delay_max = 150;
 };
 
+// Messages handed to the network (counted before any loss), by type, and
+// the entries AppendEntries carried: the scenario tests bound how many
+// messages an election or an entry costs.
+struct NetworkStats {
+  uint64_t vote_requests = 0;  // including pre-votes
+  uint64_t vote_responses = 0;
+  uint64_t appends = 0;  // AppendEntries, heartbeats included
+  uint64_t append_responses = 0;
+  uint64_t snapshots = 0;  // InstallSnapshot
+  uint64_t snapshot_responses = 0;
+  uint64_t entries = 0;            // entries carried by AppendEntries
+  uint64_t entry_bytes = 0;        // their data bytes
+  uint64_t append_rejections = 0;  // AppendEntriesResponse with success == false
+
+  uint64_t messages() const {
+    return vote_requests + vote_responses + appends + append_responses + snapshots +
+           snapshot_responses;
+  }
+  // What was sent between two readings.
+  NetworkStats operator-(const NetworkStats& earlier) const;
+};
+
 class SimNetwork {
  public:
   explicit SimNetwork(SimRandom* random) : random_(random) {}
@@ -41,14 +63,17 @@ class SimNetwork {
   bool Connected(const NodeId& a, const NodeId& b) const;
   bool partitioned() const { return !group_.empty(); }
   size_t in_flight() const { return queue_.size(); }
+  const NetworkStats& stats() const { return stats_; }
 
  private:
   int64_t Delay();
+  void Count(const Message& message);
 
   SimRandom* random_;
   NetworkFaults faults_;
   std::multimap<int64_t, Message> queue_;  // by arrival time; ties keep send order
   std::map<NodeId, int> group_;            // empty: fully connected
+  NetworkStats stats_;
 };
 
 }  // namespace dsc::raft::sim

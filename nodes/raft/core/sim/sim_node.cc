@@ -1,5 +1,6 @@
 #include "nodes/raft/core/sim/sim_node.h"
 
+#include <sstream>
 #include <string>
 
 namespace dsc::raft::sim {
@@ -16,12 +17,42 @@ uint64_t NextDigest(uint64_t digest, const Entry& entry) {
   return h;
 }
 
+// Snapshot data: the digest in decimal; with snapshot history, followed by
+// one line per applied entry, "\n<index> <term> <type> <data>" (test data
+// has no spaces or newlines).
+std::string SimNode::SnapshotData() const {
+  std::string data = std::to_string(digest_);
+  if (!snapshot_history_) return data;
+  for (const auto& [index, entry] : applied_log_) {
+    data += "\n" + std::to_string(index) + " " + std::to_string(entry.term) + " " +
+            std::to_string(static_cast<int>(entry.type)) + " " + entry.data;
+  }
+  return data;
+}
+
+void SimNode::RestoreSnapshot(const Snapshot& snapshot) {
+  digest_ = snapshot.data.empty() ? 0 : std::stoull(snapshot.data);
+  applied_log_.clear();
+  std::istringstream in(snapshot.data);
+  std::string line;
+  std::getline(in, line);  // the digest
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    Entry entry;
+    int type = 0;
+    fields >> entry.index >> entry.term >> type;
+    entry.type = static_cast<EntryType>(type);
+    if (fields.get() == ' ') std::getline(fields, entry.data);
+    applied_log_[entry.index] = entry;
+  }
+}
+
 void SimNode::Start(uint64_t seed) {
   RaftConfig config = config_;
   config.seed = seed;
   RestoredState restored = storage_.Restore();
   // The state machine restarts from its snapshot (the digest is its data).
-  digest_ = restored.snapshot.data.empty() ? 0 : std::stoull(restored.snapshot.data);
+  RestoreSnapshot(restored.snapshot);
   raft_ = std::make_unique<RaftNode>(config, std::move(restored));
   checker_->ResetCommitWatermark(id(), raft_->commit_index());
   reads_.clear();
@@ -31,6 +62,7 @@ void SimNode::Apply(const Entry& entry) {
   digest_ = NextDigest(digest_, entry);
   checker_->ObserveState(id(), entry.index, digest_);
   if (entry.type == EntryType::kNormal) applied_data_[entry.data] = entry.index;
+  applied_log_[entry.index] = entry;
 }
 
 void SimNode::HandleReady(SimNetwork* network, int64_t now) {
@@ -41,7 +73,7 @@ void SimNode::HandleReady(SimNetwork* network, int64_t now) {
   if (ready.snapshot) ++counters_.snapshots_installed;
   for (const Message& message : ready.messages) network->Send(message, now);  // 2. send
   if (ready.snapshot) {  // 3. apply: a snapshot replaces the state
-    digest_ = std::stoull(ready.snapshot->data);
+    RestoreSnapshot(*ready.snapshot);
     checker_->ObserveState(id(), ready.snapshot->index, digest_);
   }
   Index expected = ready.snapshot ? ready.snapshot->index + 1 : raft_->applied_index() + 1;
@@ -66,7 +98,7 @@ void SimNode::Compact() {
   const Index applied = raft_->applied_index();
   if (applied <= raft_->log().snapshot_index()) return;
   const Term term = *raft_->log().TermAt(applied);
-  const std::string data = std::to_string(digest_);
+  const std::string data = SnapshotData();
   // Durable first, then the core may forget the entries.
   storage_.SaveSnapshot(Snapshot{applied, term, data});
   const Status status = raft_->Compact(applied, data);

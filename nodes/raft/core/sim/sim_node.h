@@ -3,7 +3,11 @@
 //
 // The state machine folds every applied entry into a 64-bit digest, so
 // two nodes agree on their state after index i exactly when their digests
-// at i are equal. A snapshot is that digest.
+// at i are equal. A snapshot is that digest. It also remembers the
+// entries it applied (applied_log()), which the scenario tests read; with
+// set_snapshot_history(true) a snapshot carries that history too, so a
+// node restored from a snapshot knows every entry before it, like a real
+// state machine knows its data.
 //
 // Thread-safety: not thread-safe.
 #pragma once
@@ -30,6 +34,7 @@ class SimNode {
   void Crash() { raft_.reset(); }
   bool up() const { return raft_ != nullptr; }
   RaftNode& raft() { return *raft_; }
+  const RaftNode& raft() const { return *raft_; }
   const NodeId& id() const { return config_.id; }
   const SimStorage& storage() const { return storage_; }
   SimStorage& storage() { return storage_; }
@@ -51,9 +56,18 @@ class SimNode {
   const Counters& counters() const { return counters_; }
   size_t applied_proposals() const { return applied_data_.size(); }
   bool HasApplied(const std::string& data) const { return applied_data_.contains(data); }
+  // The entries this incarnation's state machine holds, by index (no-ops
+  // included). Cleared by a crash-restart and rebuilt from storage, so a
+  // test reading it after a restart sees what really survived. Without
+  // snapshot history, entries below the last snapshot are missing.
+  const std::map<Index, Entry>& applied_log() const { return applied_log_; }
+  void set_snapshot_history(bool on) { snapshot_history_ = on; }
 
  private:
   void Apply(const Entry& entry);
+  // Resets the state machine to a snapshot's image.
+  void RestoreSnapshot(const Snapshot& snapshot);
+  std::string SnapshotData() const;
 
   RaftConfig config_;
   SimChecker* checker_;
@@ -62,6 +76,8 @@ class SimNode {
   uint64_t digest_ = 0;  // state after applying through raft_->applied_index()
   std::map<std::string, Index> applied_data_;  // client data -> index (for liveness)
   std::map<std::string, Index> reads_;         // pending read -> commit index when asked
+  std::map<Index, Entry> applied_log_;
+  bool snapshot_history_ = false;
   Counters counters_;
 };
 

@@ -1,0 +1,182 @@
+// RaftKvService: one Raft node of the KV store. It owns the pure core
+// (core/raft_node.h), drives it from a single loop thread, and connects it
+// to the world: RaftStorage (the log, term and vote, snapshots),
+// KvStateMachine (RocksDB) and PeerTransport (HTTP to the other nodes).
+//
+// The loop, once per wake-up (ready.h states the contract):
+//
+//   take what arrived: peer messages (Step), client writes (Propose),
+//   linearizable reads (ReadIndex), and Tick() when a tick is due;
+//   while the core HasReady():
+//     persist (snapshot, truncation, entries, term and vote; fsync),
+//     then send the messages: requests to peers, responses back to the
+//     HTTP exchange that brought the request,
+//     apply the committed entries and answer the writes waiting on them,
+//     answer the reads whose index is applied, Advance().
+//
+// HTTP threads call Write/Read/Deliver, which queue work for the loop and
+// wait for its answer. A write is answered only once its entry is
+// committed AND applied; a wait that runs out answers "unknown" (503: the
+// entry may still commit). A linearizable read is answered from the state
+// machine after a ReadIndex round has confirmed leadership (§8, thesis
+// §6.4); `stale` reads skip that and read this node's state as it is.
+//
+// Thread-safety: every public method may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <variant>
+#include <vector>
+
+#include "base/status.h"
+#include "nlohmann/json.hpp"
+#include "nodes/common/peer_client.h"
+#include "nodes/raft/core/raft_node.h"
+#include "nodes/raft/kv_command.h"
+#include "nodes/raft/kv_state_machine.h"
+#include "nodes/raft/peer_transport.h"
+#include "nodes/raft/raft_storage.h"
+
+namespace dsc::raft {
+
+struct RaftKvOptions {
+  std::string data_dir;
+  wal::DurabilityPolicy durability = wal::DurabilityPolicy::Always();
+  std::chrono::milliseconds tick{50};
+  int election_ticks = 10;  // an election timeout is 10-20 ticks
+  int heartbeat_ticks = 2;
+  // Take a snapshot and compact the log after this many applied entries.
+  uint64_t snapshot_every = 1000;
+  // How long a client request waits for commit (or a read for its round).
+  std::chrono::milliseconds client_timeout{5000};
+  // The deliberately broken variant for `dsc check raft` exercises: answer
+  // every GET from local state, on any node, without ReadIndex.
+  bool break_stale_reads = false;
+  // Called (once) when the node cannot continue: a failed fsync, a
+  // corrupt entry. The node then refuses all work; restart recovers.
+  std::function<void(const Status&)> on_fatal;
+};
+
+// The node is not the leader; `leader` is who it believes leads ("" when
+// unknown), for the 421 reply.
+struct NotLeader {
+  NodeId leader;
+};
+
+// A linearizable (or stale) read.
+struct ReadResult {
+  std::optional<KvValue> value;  // nullopt: absent
+  bool stale = false;
+};
+
+template <typename T>
+using KvReply = std::variant<T, NotLeader, Status>;
+
+class RaftKvService {
+ public:
+  // Opens storage and state, restores the core and starts the loop and the
+  // transport. `peers` lists every member including this node's id.
+  static Result<std::unique_ptr<RaftKvService>> Open(const RaftKvOptions& options,
+                                                     const node::PeerClient* peers);
+  ~RaftKvService();  // Close()s
+  RaftKvService(const RaftKvService&) = delete;
+  RaftKvService& operator=(const RaftKvService&) = delete;
+
+  // Client API.
+  KvReply<KvOutcome> Write(KvCommand command);
+  KvReply<ReadResult> Read(const std::string& key, bool stale);
+
+  // Peer API: steps a request from a peer and returns this node's
+  // responses to it, once they (and the state they promise) are durable.
+  Result<std::vector<Message>> Deliver(Message request);
+
+  nlohmann::json StatusJson() const;
+  NodeId leader() const;
+
+  // Stops the loop and the transport, fails waiting requests (503), and
+  // closes storage and state. Idempotent.
+  Status Close();
+
+ private:
+  struct Exchange {  // a peer request waiting for its responses
+    std::promise<std::vector<Message>> responses;
+    std::vector<Message> collected;
+  };
+  struct PendingWrite {
+    Term term = 0;
+    std::promise<KvReply<KvOutcome>> reply;
+  };
+  struct PendingRead {
+    std::promise<std::variant<std::monostate, NotLeader, Status>> confirmed;
+  };
+  struct Inbound {                        // one item for the loop
+    std::optional<Message> message;       // a peer request or response
+    std::shared_ptr<Exchange> exchange;   // set for a request
+    std::optional<std::string> proposal;  // an encoded command
+    std::shared_ptr<PendingWrite> write;  // set with proposal
+    std::shared_ptr<PendingRead> read;    // a ReadIndex request
+  };
+  struct PublishedStatus {
+    Role role = Role::kFollower;
+    Term term = 0;
+    NodeId vote;
+    NodeId leader;
+    Index commit = 0;
+    Index applied = 0;
+    Index first = 0;
+    Index last = 0;
+    Index snapshot = 0;
+  };
+
+  RaftKvService(const RaftKvOptions& options, const node::PeerClient* peers)
+      : options_(options), peers_(peers) {}
+  Status Start();
+  // Unavailable when the node is stopping or has failed.
+  Status Push(Inbound item);
+  void FailEverything(const Status& why);  // loop thread, at the end
+  void Loop();
+  void TakeInbound(std::deque<Inbound>& items,
+                   std::map<NodeId, std::deque<std::shared_ptr<Exchange>>>& exchanges);
+  Status HandleReady(std::map<NodeId, std::deque<std::shared_ptr<Exchange>>>& exchanges);
+  Status ApplyCommitted(const std::vector<Entry>& entries);
+  Status MaybeSnapshot();
+  void FailPendingReads();
+  void Publish();
+  void Fatal(const Status& status);  // loop thread only
+
+  const RaftKvOptions options_;
+  const node::PeerClient* const peers_;
+  std::unique_ptr<RaftStorage> storage_;
+  std::unique_ptr<KvStateMachine> state_;
+  std::unique_ptr<RaftNode> node_;  // loop thread only (after Start)
+  std::unique_ptr<PeerTransport> transport_;
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Inbound> inbox_;  // GUARDED_BY(mutex_)
+  bool stopping_ = false;      // GUARDED_BY(mutex_)
+  Status fatal_;               // GUARDED_BY(mutex_): set once, then everything fails
+  std::thread loop_;
+
+  // Loop thread only.
+  std::map<Index, std::shared_ptr<PendingWrite>> writes_;      // by entry index
+  std::map<std::string, std::shared_ptr<PendingRead>> reads_;  // by request id
+  uint64_t next_read_id_ = 1;
+
+  mutable std::mutex status_mutex_;
+  PublishedStatus status_;  // GUARDED_BY(status_mutex_)
+  bool closed_ = false;     // GUARDED_BY(mutex_)
+};
+
+}  // namespace dsc::raft

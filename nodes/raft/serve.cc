@@ -1,0 +1,120 @@
+// dsc::raft::Serve: wires a Raft KV node together and runs it until
+// SIGTERM/SIGINT (or a fatal storage error).
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <memory>
+
+#include "base/first_error.h"
+#include "nodes/common/address.h"
+#include "nodes/common/node_server.h"
+#include "nodes/common/peer_client.h"
+#include "nodes/common/serve_flags.h"
+#include "nodes/common/shutdown_signal.h"
+#include "nodes/raft/raft_http.h"
+#include "nodes/raft/raft_kv_node.h"
+#include "nodes/raft/raft_kv_service.h"
+#include "wal/format.h"
+#include "wal/log.h"
+
+namespace dsc::raft {
+namespace {
+
+int Exit(int code, const std::string& reason) {
+  return node::ExitWithReason("raft serve", code, reason);
+}
+
+// Peer requests block while the loop persists; clients wait for commits.
+constexpr size_t kServerThreads = 64;
+
+}  // namespace
+
+int Serve(const ServeOptions& options) {
+  node::ShutdownSignal shutdown;  // first: every thread inherits blocked signals
+
+  Result<node::ListenAddress> listen =
+      node::ValidateServeFlags(options.id, options.listen, options.data_dir);
+  if (!listen.ok()) return Exit(node::kExitUsage, listen.status().message());
+  Result<std::vector<node::PeerAddress>> peers = node::ParsePeerList(options.peers);
+  if (!peers.ok()) return Exit(node::kExitUsage, "bad --peers: " + peers.status().message());
+  if (std::none_of(peers->begin(), peers->end(),
+                   [&](const node::PeerAddress& p) { return p.id == options.id; })) {
+    return Exit(node::kExitUsage, "--peers must include this node (--id " + options.id + ")");
+  }
+  Result<wal::DurabilityPolicy> durability = wal::DurabilityPolicy::Parse(options.fsync);
+  if (!durability.ok()) {
+    return Exit(node::kExitUsage, "bad --fsync: " + durability.status().message());
+  }
+  if (options.max_body_bytes == 0 || options.max_body_bytes > wal::kMaxPayloadBytes / 2) {
+    return Exit(node::kExitUsage, "bad --max-body-bytes");
+  }
+  if (options.tick_ms < 1 || options.election_ticks < 3) {
+    return Exit(node::kExitUsage, "--tick-ms must be >= 1 and --election-ticks >= 3");
+  }
+  if (!options.break_rule.empty() && options.break_rule != "stale-reads") {
+    return Exit(node::kExitUsage, "bad --break: the only rule to break is stale-reads");
+  }
+  if (!options.break_rule.empty()) {
+    spdlog::warn("node {}: BROKEN ON PURPOSE (--break {}): reads skip ReadIndex", options.id,
+                 options.break_rule);
+  }
+
+  node::NodeServerOptions server_options;
+  server_options.node_id = options.id;
+  server_options.listen = *listen;
+  server_options.max_body_bytes = options.max_body_bytes;
+  server_options.admin = options.admin;
+  server_options.worker_threads = kServerThreads;
+  server_options.max_connections = std::max(server_options.max_connections, kServerThreads);
+  node::NodeServer server(server_options);
+
+  // Peer calls wait for the peer's fsync; a partitioned peer must not hold
+  // a sender for long (it only delays that peer's next heartbeat).
+  node::PeerClientOptions peer_options;
+  peer_options.connect_timeout = std::chrono::milliseconds(200);
+  peer_options.read_timeout = std::chrono::milliseconds(2000);
+  peer_options.write_timeout = std::chrono::milliseconds(2000);
+  node::PeerClient peer_client(options.id, *peers, peer_options, &server.faults());
+
+  FirstError fatal;
+  RaftKvOptions service_options;
+  service_options.data_dir = options.data_dir;
+  service_options.durability = *durability;
+  service_options.tick = std::chrono::milliseconds(options.tick_ms);
+  service_options.election_ticks = options.election_ticks;
+  service_options.heartbeat_ticks = std::max(1, options.election_ticks / 5);
+  service_options.snapshot_every = std::max<uint64_t>(options.snapshot_every, 1);
+  service_options.break_stale_reads = options.break_rule == "stale-reads";
+  service_options.on_fatal = [&](const Status& status) {
+    fatal.Set(status);
+    shutdown.Request();
+  };
+  Result<std::unique_ptr<RaftKvService>> opened =
+      RaftKvService::Open(service_options, &peer_client);
+  if (!opened.ok()) {
+    return Exit(node::kExitFailure, "cannot open the Raft node in " + options.data_dir + ": " +
+                                        opened.status().ToString());
+  }
+  std::unique_ptr<RaftKvService> service = std::move(opened).value();
+  RaftHttp http(service.get(), &peer_client);
+  http.Register(server);
+
+  if (Status started = server.Start(); !started.ok()) {
+    return Exit(node::kExitFailure, started.message());
+  }
+  const int signal_number = shutdown.Wait();
+  server.Stop();
+  Status closed = service->Close();
+  if (Status error = fatal.Get(); !error.ok()) {
+    spdlog::error("node {} stopped: {}", options.id, error.ToString());
+    return node::kExitFailure;
+  }
+  if (!closed.ok()) {
+    spdlog::error("node {}: closing failed: {}", options.id, closed.ToString());
+    return node::kExitFailure;
+  }
+  spdlog::info("node {} stopped cleanly (signal {})", options.id, signal_number);
+  return 0;
+}
+
+}  // namespace dsc::raft
