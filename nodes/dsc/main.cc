@@ -7,6 +7,7 @@
 //   dsc log serve --id ID --listen HOST:PORT --data DIR [--fsync POLICY] [--admin]
 //   dsc queue serve|worker|produce ...
 //   dsc raft serve --id ID --listen HOST:PORT --peers ID=HOST:PORT,... --data DIR
+//   dsc check raft [--nodes ...] [--nemesis ...]
 //   dsc lab up|down|status|kill|restart|partition|heal|run [SYSTEM] [NODE]
 #include <algorithm>
 #include <filesystem>
@@ -23,6 +24,7 @@
 #include "nodes/queue/producer.h"
 #include "nodes/queue/queue_node.h"
 #include "nodes/queue/worker.h"
+#include "nodes/raft/check/check_raft_command.h"
 #include "nodes/raft/raft_kv_node.h"
 #include "wal/log.h"
 
@@ -323,6 +325,10 @@ int Main(int argc, char** argv) {
   AddLogCommands(app, flags, &action);
   AddQueueCommands(app, flags, &action);
   AddRaftCommands(app, flags, &action);
+  CLI::App* check = app.add_subcommand(
+      "check", "Black-box checkers: drive a cluster through faults and check its history");
+  check->require_subcommand(1);
+  dsc::raft::check::AddCheckRaftCommand(*check, &action);
   AddLabCommands(app, registry, flags, &action);
 
   try {
