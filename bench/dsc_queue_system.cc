@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench/http_connection.h"
+
 namespace dsc::bench {
 namespace {
 
@@ -24,57 +26,55 @@ std::string Describe(const httplib::Result& result) {
   return "HTTP " + std::to_string(result->status) + " " + result->body;
 }
 
+std::string Describe(const HttpReply& reply) {
+  return "HTTP " + std::to_string(reply.status) + " " + reply.body;
+}
+
+// One client. Its requests go through HttpConnection, not httplib::Client:
+// the client shares the two cores with the server, and httplib's client
+// costs several times what beanstalkd's line protocol client does.
 class DscConnection : public QueueConnection {
  public:
-  DscConnection(int port, std::string worker)
-      : client_("127.0.0.1", port),
+  DscConnection(HttpConnection http, std::string worker)
+      : http_(std::move(http)),
         worker_(std::move(worker)),
         lease_body_(
             json{{"worker", worker_}, {"lease_ms", kLeaseMs}, {"wait_ms", kLeaseWaitMs}}.dump()),
-        ack_body_(json{{"worker", worker_}}.dump()) {
-    client_.set_keep_alive(true);
-    // Requests go out as header and body writes; without TCP_NODELAY
-    // Nagle holds the body back until the server's delayed ACK (~40 ms).
-    client_.set_tcp_nodelay(true);
-    client_.set_connection_timeout(std::chrono::seconds(2));
-    client_.set_read_timeout(std::chrono::seconds(10));
-    client_.set_write_timeout(std::chrono::seconds(10));
-  }
+        ack_body_(json{{"worker", worker_}}.dump()) {}
 
   Status Enqueue(std::string_view payload) override {
     const std::string body = json{{"payload", payload}}.dump();
-    httplib::Result result = client_.Post("/tasks", body, "application/json");
-    if (!result || result->status != 201) {
-      return Status::Unavailable("enqueue: " + Describe(result));
-    }
+    Result<HttpReply> reply = http_.Post("/tasks", body);
+    if (!reply.ok()) return reply.status().WithContext("enqueue");
+    if (reply->status != 201) return Status::Unavailable("enqueue: " + Describe(*reply));
     return Status::Ok();
   }
 
   Result<LeasedJob> Lease() override {
-    httplib::Result result = client_.Post("/tasks/lease", lease_body_, "application/json");
-    if (result && result->status == 204) {
+    Result<HttpReply> reply = http_.Post("/tasks/lease", lease_body_);
+    if (!reply.ok()) return reply.status().WithContext("lease");
+    if (reply->status == 204) {
       return Status::NotFound("lease: no task within " + std::to_string(kLeaseWaitMs) +
                               " ms, though one was enqueued before");
     }
-    if (!result || result->status != 200) return Status::Unavailable("lease: " + Describe(result));
-    const json task = json::parse(result->body, nullptr, /*allow_exceptions=*/false);
+    if (reply->status != 200) return Status::Unavailable("lease: " + Describe(*reply));
+    const json task = json::parse(reply->body, nullptr, /*allow_exceptions=*/false);
     if (!task.is_object() || !task.contains("id") || !task["id"].is_string() ||
         !task.contains("payload") || !task["payload"].is_string()) {
-      return Status::Corruption("lease: unexpected answer " + result->body);
+      return Status::Corruption("lease: unexpected answer " + reply->body);
     }
     return LeasedJob{task["id"].get<std::string>(), task["payload"].get<std::string>()};
   }
 
   Status Ack(const std::string& id) override {
-    httplib::Result result = client_.Post("/tasks/" + id + "/ack", ack_body_, "application/json");
-    if (!result || result->status != 200) {
-      return Status::Unavailable("ack " + id + ": " + Describe(result));
-    }
+    Result<HttpReply> reply = http_.Post("/tasks/" + id + "/ack", ack_body_);
+    if (!reply.ok()) return reply.status().WithContext("ack " + id);
+    if (reply->status != 200) return Status::Unavailable("ack " + id + ": " + Describe(*reply));
     return Status::Ok();
   }
 
  private:
-  httplib::Client client_;
+  HttpConnection http_;
   const std::string worker_;
   const std::string lease_body_;  // the same for every lease of this worker
   const std::string ack_body_;
@@ -96,8 +96,10 @@ Status DscQueueSystem::Start(const std::string& data_dir) {
 }
 
 Result<std::unique_ptr<QueueConnection>> DscQueueSystem::Connect() {
+  Result<HttpConnection> http = HttpConnection::Open(port_);
+  if (!http.ok()) return http.status();
   const std::string worker = "bench-" + std::to_string(next_worker_++);
-  return std::unique_ptr<QueueConnection>(new DscConnection(port_, worker));
+  return std::unique_ptr<QueueConnection>(new DscConnection(std::move(http).value(), worker));
 }
 
 Status DscQueueSystem::CheckDrained(uint64_t cycles) {

@@ -1,6 +1,6 @@
 // DscQueueSystem: dsc's queue node (`dsc queue serve --fsync always`),
 // driven over its HTTP contract (nodes/queue/queue_http.h) with one
-// keep-alive connection per client:
+// keep-alive connection per client (http_connection.h):
 //   enqueue  POST /tasks            {"payload":"..."}            -> 201
 //   lease    POST /tasks/lease      {"worker","lease_ms","wait_ms"} -> 200
 //   ack      POST /tasks/{id}/ack   {"worker"}                   -> 200

@@ -87,6 +87,8 @@ bool GuardedHttpServer::process_and_close_socket(socket_t sock) {
     bool client_closed = false;
     t_close_after_response = false;
     ok = process_request(stream, last, client_closed, nullptr);
+    // The whole response leaves in one send() (see socket_stream.h).
+    if (!stream.Flush()) ok = false;
     if (t_close_after_response) {
       t_close_after_response = false;
       LingeringClose(sock);

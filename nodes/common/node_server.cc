@@ -1,5 +1,6 @@
 #include "nodes/common/node_server.h"
 
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -8,8 +9,6 @@
 #include <charconv>
 #include <cstring>
 #include <set>
-
-#include <spdlog/spdlog.h>
 
 namespace dsc::node {
 namespace {
@@ -20,7 +19,7 @@ using Clock = std::chrono::steady_clock;
 // finish on one thread, and its hooks (pre-routing, handler, logger) get no
 // shared context, so the thread carries it.
 struct RequestContext {
-  Clock::time_point start{};       // when the headers had arrived
+  Clock::time_point start{};        // when the headers had arrived
   std::string route = "unmatched";  // the matched route's pattern
 };
 thread_local RequestContext t_request;
@@ -39,19 +38,29 @@ std::string Join(const std::vector<std::string>& items, std::string_view separat
 
 std::string DefaultErrorMessage(int http_status, size_t max_body_bytes) {
   switch (http_status) {
-    case 400:
-      return "malformed HTTP request";
-    case 404:
-      return "not found";
+    case 400: return "malformed HTTP request";
+    case 404: return "not found";
     case 413:
       return "request body exceeds the limit of " + std::to_string(max_body_bytes) + " bytes";
-    case 414:
-      return "request URI too long";
-    case 405:
-      return "method not allowed";
-    default:
-      return "HTTP error " + std::to_string(http_status);
+    case 414: return "request URI too long";
+    case 405: return "method not allowed";
+    default: return "HTTP error " + std::to_string(http_status);
   }
+}
+
+// The text every match of the ECMAScript `pattern` must start with, and
+// whether the pattern is nothing but that text. Conservative: it stops at
+// the first special character, drops a character a quantifier may make
+// optional ("/tasks?" gives "/task"), and gives up on alternation.
+std::pair<std::string, bool> LiteralPrefix(std::string_view pattern) {
+  constexpr std::string_view kSpecial = "\\^$.|?*+()[]{}";
+  if (pattern.find('|') != std::string_view::npos) return {"", false};
+  const size_t special = pattern.find_first_of(kSpecial);
+  if (special == std::string_view::npos) return {std::string(pattern), true};
+  std::string_view prefix = pattern.substr(0, special);
+  const char c = pattern[special];
+  if (!prefix.empty() && (c == '?' || c == '*' || c == '{')) prefix.remove_suffix(1);
+  return {std::string(prefix), false};
 }
 
 }  // namespace
@@ -80,7 +89,9 @@ NodeServer::~NodeServer() { Stop(); }
 
 void NodeServer::Handle(std::string_view method, const std::string& path_regex, Handler handler) {
   assert(!listen_thread_.joinable() && "register routes before Start()");
-  routes_.push_back(Route{std::string(method), path_regex, std::regex(path_regex), std::move(handler)});
+  auto [prefix, literal] = LiteralPrefix(path_regex);
+  routes_.push_back(Route{std::string(method), path_regex, std::regex(path_regex),
+                          std::move(prefix), literal, std::move(handler)});
 }
 
 void NodeServer::Get(const std::string& path_regex, Handler handler) {
@@ -109,7 +120,8 @@ void NodeServer::AddBuiltinRoutes() {
     ReplyJson(res, 200, {{"status", "ok"}, {"node", options_.node_id}, {"pid", ::getpid()}});
   });
   Get("/status", [this](const Request&, httplib::Response& res) {
-    ReplyJson(res, 200, status_provider_ ? status_provider_() : nlohmann::json{{"id", options_.node_id}});
+    ReplyJson(res, 200,
+              status_provider_ ? status_provider_() : nlohmann::json{{"id", options_.node_id}});
   });
   Get("/metrics", [this](const Request&, httplib::Response& res) {
     res.set_content(metrics_.Render(), "text/plain; version=0.0.4; charset=utf-8");
@@ -142,7 +154,9 @@ void NodeServer::InstallHttplibHooks() {
   });
 
   // Every method goes to one dispatcher, which can tell 404 from 405.
-  auto dispatch = [this](const httplib::Request& req, httplib::Response& res) { Dispatch(req, res); };
+  auto dispatch = [this](const httplib::Request& req, httplib::Response& res) {
+    Dispatch(req, res);
+  };
   http_.Get(".*", dispatch);
   http_.Post(".*", dispatch);
   http_.Put(".*", dispatch);
@@ -163,17 +177,18 @@ void NodeServer::InstallHttplibHooks() {
                DefaultErrorMessage(res.status, options_.max_body_bytes));
   });
   // Dispatch() catches everything; this is the last line of defence.
-  http_.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-    ReplyError(res, 500, error_code::kInternal, "internal error");
-  });
+  http_.set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+        ReplyError(res, 500, error_code::kInternal, "internal error");
+      });
   // Runs for every response, httplib's own errors included, just before it
   // is written: a client that sees the response then sees it counted.
-  http_.set_post_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    RecordRequest(req, res);
-  });
+  http_.set_post_routing_handler(
+      [this](const httplib::Request& req, httplib::Response& res) { RecordRequest(req, res); });
   http_.set_on_reject([this] {
-    metrics_.GetCounter("dsc_http_rejected_connections_total",
-                        "Connections refused with 503 because the node was at max_connections")
+    metrics_
+        .GetCounter("dsc_http_rejected_connections_total",
+                    "Connections refused with 503 because the node was at max_connections")
         .Increment();
   });
 }
@@ -191,7 +206,8 @@ bool NodeServer::AnswerBeforeBody(const httplib::Request& req, httplib::Response
     if (text.empty() || ec != std::errc() || ptr != text.data() + text.size()) {
       ReplyBadRequest(res, "bad Content-Length \"" + text + "\"");
     } else if (length > options_.max_body_bytes) {
-      ReplyError(res, 413, error_code::kTooLarge, DefaultErrorMessage(413, options_.max_body_bytes));
+      ReplyError(res, 413, error_code::kTooLarge,
+                 DefaultErrorMessage(413, options_.max_body_bytes));
     } else {
       return false;  // httplib reads the body, then calls Dispatch()
     }
@@ -213,6 +229,7 @@ void NodeServer::Dispatch(const httplib::Request& http, httplib::Response& res) 
   std::smatch match;
   std::vector<std::string> allowed;
   for (const Route& route : routes_) {
+    if (route.literal ? http.path != route.prefix : !http.path.starts_with(route.prefix)) continue;
     std::smatch candidate;
     if (!std::regex_match(http.path, candidate, route.regex)) continue;
     if (route.method == method) {
@@ -227,14 +244,16 @@ void NodeServer::Dispatch(const httplib::Request& http, httplib::Response& res) 
   if (found == nullptr) {
     if (allowed.empty()) return ReplyNotFound(res, "no route for " + method + " " + http.path);
     res.set_header("Allow", Join(allowed, ", "));
-    return ReplyError(res, 405, error_code::kMethodNotAllowed,
-                      method + " is not allowed on " + http.path + "; use " + Join(allowed, " or "));
+    return ReplyError(
+        res, 405, error_code::kMethodNotAllowed,
+        method + " is not allowed on " + http.path + "; use " + Join(allowed, " or "));
   }
   t_request.route = found->pattern;
 
   Request req{http, std::move(match), http.get_header_value(kPeerHeader)};
   // Faults never block the admin API: the lab must always be able to heal.
-  if (!req.peer.empty() && !found->pattern.starts_with("/admin/") && !ApplyPeerFaults(req.peer, res)) {
+  if (!req.peer.empty() && !found->pattern.starts_with("/admin/") &&
+      !ApplyPeerFaults(req.peer, res)) {
     return;
   }
   try {
@@ -260,15 +279,17 @@ bool NodeServer::ApplyPeerFaults(const std::string& peer, httplib::Response& res
   FaultDecision decision = faults_.Decide(peer);
   switch (decision.action) {
     case FaultDecision::Action::kIsolated:
-      metrics_.GetCounter("dsc_faults_applied_total", "Peer messages faulted",
-                          {{"direction", "in"}, {"action", "isolated"}})
+      metrics_
+          .GetCounter("dsc_faults_applied_total", "Peer messages faulted",
+                      {{"direction", "in"}, {"action", "isolated"}})
           .Increment();
       ReplyError(res, 503, "isolated",
                  "node " + options_.node_id + " is isolated from " + peer + " (fault injection)");
       return false;
     case FaultDecision::Action::kDrop:
-      metrics_.GetCounter("dsc_faults_applied_total", "Peer messages faulted",
-                          {{"direction", "in"}, {"action", "dropped"}})
+      metrics_
+          .GetCounter("dsc_faults_applied_total", "Peer messages faulted",
+                      {{"direction", "in"}, {"action", "dropped"}})
           .Increment();
       ReplyError(res, 503, "dropped", "request from " + peer + " dropped (fault injection)");
       return false;
@@ -284,8 +305,9 @@ void NodeServer::RecordRequest(const httplib::Request& http, const httplib::Resp
   // Bounded label values: unknown paths share "unmatched", odd methods "other".
   const std::string method = kKnownMethods.contains(http.method) ? http.method : "other";
   metrics_
-      .GetCounter("dsc_http_requests_total", "HTTP requests answered, by route, method and status",
-                  {{"route", context.route}, {"method", method}, {"status", std::to_string(res.status)}})
+      .GetCounter(
+          "dsc_http_requests_total", "HTTP requests answered, by route, method and status",
+          {{"route", context.route}, {"method", method}, {"status", std::to_string(res.status)}})
       .Increment();
   if (context.start != Clock::time_point{}) {
     std::chrono::duration<double> seconds = Clock::now() - context.start;
@@ -319,7 +341,7 @@ Status NodeServer::Start() {
   if (!bound) {
     int error = errno;
     const std::string message = "cannot listen on " + options_.listen.ToString() +
-                          (error != 0 ? std::string(": ") + std::strerror(error) : "");
+                                (error != 0 ? std::string(": ") + std::strerror(error) : "");
     port_ = 0;
     return error == EADDRINUSE ? Status::Busy(message) : Status::IOError(message);
   }

@@ -65,14 +65,22 @@ bool SocketStream::is_writable() const { return WaitFor(POLLOUT, write_timeout_)
 
 ssize_t SocketStream::read(char* ptr, size_t size) {
   if (!HasBufferedInput()) {
+    // The peer may be waiting for what we wrote before it sends more.
+    if (!Flush()) return -1;
     // httplib reads request lines a byte at a time; buffering turns that
-    // into one recv() per packet.
-    if (!WaitFor(POLLIN, TimeLeftToRead())) return -1;
+    // into one recv() per packet. Try first, poll only when nothing is
+    // there yet: usually the bytes have arrived and the poll() is wasted.
     ssize_t n;
-    do {
-      n = ::recv(fd_, buffer_, kBufferSize, 0);
-    } while (n < 0 && errno == EINTR);
-    if (n <= 0) return n;
+    for (;;) {
+      n = ::recv(fd_, buffer_, kBufferSize, MSG_DONTWAIT);
+      if (n >= 0 || errno == EINTR) {
+        if (n >= 0) break;
+        continue;
+      }
+      if (errno != EAGAIN && errno != EWOULDBLOCK) return -1;
+      if (!WaitFor(POLLIN, TimeLeftToRead())) return -1;
+    }
+    if (n == 0) return 0;
     buffer_pos_ = 0;
     buffer_len_ = static_cast<size_t>(n);
   }
@@ -83,29 +91,58 @@ ssize_t SocketStream::read(char* ptr, size_t size) {
 }
 
 ssize_t SocketStream::write(const char* ptr, size_t size) {
-  if (!is_writable()) return -1;
-  ssize_t n;
-  do {
-    // MSG_NOSIGNAL: a client that went away must not SIGPIPE the node.
-    n = ::send(fd_, ptr, size, MSG_NOSIGNAL);
-  } while (n < 0 && errno == EINTR);
-  return n;
+  output_.append(ptr, size);
+  if (output_.size() >= kMaxPendingOutput && !Flush()) return -1;
+  return static_cast<ssize_t>(size);
 }
 
-void SocketStream::get_remote_ip_and_port(std::string& ip, int& port) const {
-  sockaddr_storage addr{};
-  socklen_t len = sizeof(addr);
-  if (::getpeername(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    AddressToString(addr, ip, port);
+bool SocketStream::Flush() {
+  size_t sent = 0;
+  while (sent < output_.size()) {
+    // MSG_NOSIGNAL: a client that went away must not SIGPIPE the node.
+    // Try first; wait (up to write_timeout for some progress) only when
+    // the socket's send buffer is full.
+    const ssize_t n =
+        ::send(fd_, output_.data() + sent, output_.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      sent += static_cast<size_t>(n);
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (!is_writable()) break;
+    } else {
+      break;
+    }
   }
+  const bool ok = sent == output_.size();
+  output_.clear();
+  return ok;
+}
+
+// httplib asks for both addresses on every request; a connection's
+// addresses never change, so each is looked up once.
+void SocketStream::get_remote_ip_and_port(std::string& ip, int& port) const {
+  if (!remote_.known) {
+    sockaddr_storage addr{};
+    socklen_t len = sizeof(addr);
+    if (::getpeername(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return;
+    AddressToString(addr, remote_.ip, remote_.port);
+    remote_.known = true;
+  }
+  ip = remote_.ip;
+  port = remote_.port;
 }
 
 void SocketStream::get_local_ip_and_port(std::string& ip, int& port) const {
-  sockaddr_storage addr{};
-  socklen_t len = sizeof(addr);
-  if (::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    AddressToString(addr, ip, port);
+  if (!local_.known) {
+    sockaddr_storage addr{};
+    socklen_t len = sizeof(addr);
+    if (::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return;
+    AddressToString(addr, local_.ip, local_.port);
+    local_.known = true;
   }
+  ip = local_.ip;
+  port = local_.port;
 }
 
 }  // namespace dsc::node

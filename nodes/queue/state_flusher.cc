@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <string_view>
+#include <unordered_map>
 #include <utility>
 
 #include "engine/batch.h"
@@ -77,12 +79,17 @@ Status StateFlusher::Persist(bool compact) {
       ReportFatal(s.WithContext("state flusher: sync log"));
       return s;
     }
-    engine::Batch batch;
+    // A task changed several times in this batch (a busy queue enqueues,
+    // leases and acks a task within milliseconds) is written once, as
+    // its latest version: the same state as one Put per change, where
+    // the later Put wins, for a third of the encoding and RocksDB work.
+    std::unordered_map<std::string_view, const Task*> latest;
     for (const Entry& entry : entries) {
-      // A task changed twice in this batch: the later Put wins.
-      for (const Task& task : entry.tasks) {
-        batch.Put(kTasksColumnFamily, task.id, TaskToJson(task).dump());
-      }
+      for (const Task& task : entry.tasks) latest[task.id] = &task;
+    }
+    engine::Batch batch;
+    for (const auto& [id, task] : latest) {
+      batch.Put(kTasksColumnFamily, task->id, TaskToJson(*task).dump());
     }
     if (Status s = engine_->Apply(batch, last_lsn); !s.ok()) {
       ReportFatal(s.WithContext("state flusher: write tasks"));

@@ -16,19 +16,22 @@ namespace dsc::testing {
 class LabFixture : public ::testing::Test {
  protected:
   // log1 listens on base port + 500 (7500 with the default base 7000),
-  // queue1 on the base port itself (7000).
+  // queue1 on the base port itself (7000), raft n1..n5 on +401..+405.
   static constexpr int kLogPortOffset = 500;
   static constexpr int kQueuePortOffset = 0;
+  static constexpr int kRaftPortOffsets[] = {401, 402, 403, 404, 405};
 
   void SetUp() override {
     dir_ = MakeTempDir();
     // A base whose every lab port was free a moment ago: the kernel picks
-    // log1's, and the queue's must happen to be free too.
+    // log1's, and the others must happen to be free too.
     for (int attempt = 0; attempt < 50 && base_port_ == 0; ++attempt) {
       int port = FreePort();
-      if (port > kLogPortOffset && PortIsFree(port - kLogPortOffset + kQueuePortOffset)) {
-        base_port_ = port - kLogPortOffset;
-      }
+      if (port <= kLogPortOffset) continue;
+      const int base = port - kLogPortOffset;
+      bool free = PortIsFree(base + kQueuePortOffset);
+      for (int offset : kRaftPortOffsets) free = free && PortIsFree(base + offset);
+      if (free) base_port_ = base;
     }
     ASSERT_GT(base_port_, 0) << "no free ports";
   }

@@ -40,6 +40,42 @@ TEST(EncodeCommand, WritesCompactJsonWithOpFirst) {
             R"({"op":"expire","id":"t-1","dead":true,"now_ms":31000})");
 }
 
+// What EncodeCommand wrote before it wrote records by hand: the same
+// fields through nlohmann::ordered_json. The log's bytes must not change.
+std::string ReferenceEncoding(const Fail& c) {
+  nlohmann::ordered_json json{{"op", "fail"},
+                              {"id", c.id},
+                              {"worker", c.worker},
+                              {"error", c.error},
+                              {"retry_at_ms", c.retry_at_ms},
+                              {"dead", c.dead},
+                              {"now_ms", c.now_ms}};
+  return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+TEST(EncodeCommand, EscapesStringsExactlyAsNlohmannDoes) {
+  constexpr char kControl[] = "nul \0 and \x01 \x1f \x7f";
+  const std::string tricky[] = {
+      "",
+      "plain",
+      "quote \" backslash \\ slash /",
+      "\b\f\n\r\t",
+      std::string(kControl, sizeof(kControl) - 1),
+      "h\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80",  // valid UTF-8
+      "bad \xC3 \xFF utf-8",                      // replaced by U+FFFD
+  };
+  for (const std::string& text : tricky) {
+    const Fail fail{"t-1", text, text, -5, true, 9'007'199'254'740'993};
+    EXPECT_EQ(EncodeCommand(fail), ReferenceEncoding(fail)) << text;
+  }
+}
+
+RC_GTEST_PROP(CommandProperty, EncodingMatchesNlohmann,
+              (const std::string& worker, const std::string& error, int64_t retry_at, bool dead)) {
+  const Fail fail{"t-1", worker, error, retry_at, dead, retry_at};
+  RC_ASSERT(EncodeCommand(fail) == ReferenceEncoding(fail));
+}
+
 TEST(DecodeCommand, RoundTripsEveryCommand) {
   for (const Command& command : OneOfEach()) {
     const std::string encoded = EncodeCommand(command);
@@ -75,20 +111,20 @@ TEST(DecodeCommand, RejectsGarbageAsCorruption) {
       "{}",
       R"({"op":1})",
       R"({"op":"delete","id":"t-1"})",
-      R"({"op":"ack","id":"t-1","worker":"w1"})",                  // no now_ms
-      R"({"op":"ack","id":"t-1","worker":"w1","now_ms":"5"})",     // wrong type
-      R"({"op":"ack","id":"t-1","worker":"w1","now_ms":5.5})",     // not an integer
+      R"({"op":"ack","id":"t-1","worker":"w1"})",               // no now_ms
+      R"({"op":"ack","id":"t-1","worker":"w1","now_ms":"5"})",  // wrong type
+      R"({"op":"ack","id":"t-1","worker":"w1","now_ms":5.5})",  // not an integer
       R"({"op":"ack","id":"t-1","worker":"w1","now_ms":18446744073709551615})",
-      R"({"op":"ack","id":"","worker":"w1","now_ms":5})",          // empty id
-      R"({"op":"ack","id":"t-1","worker":"","now_ms":5})",         // empty worker
+      R"({"op":"ack","id":"","worker":"w1","now_ms":5})",   // empty id
+      R"({"op":"ack","id":"t-1","worker":"","now_ms":5})",  // empty worker
       R"({"op":"expire","id":"t-1","dead":"yes","now_ms":5})",
       R"({"op":"enqueue","id":"t-1","max_retries":3,"now_ms":5})",  // no payload
       R"({"op":"enqueue","id":"t-1","payload":1,"max_retries":101,"now_ms":5})",
       R"({"op":"enqueue","id":"t-1","payload":1,"max_retries":3,"now_ms":5,"idempotency_key":7})",
-      R"({"op":"lease","id":"t-1","worker":"w1","now_ms":5)",      // torn
+      R"({"op":"lease","id":"t-1","worker":"w1","now_ms":5)",               // torn
       "{\"op\":\"ack\",\"id\":\"t-\xFF\",\"worker\":\"w1\",\"now_ms\":5}",  // not UTF-8
-      R"({"op":"enqueue","id":"t-1","payload":)" + std::string(200, '[') +
-          std::string(200, ']') + R"(,"max_retries":3,"now_ms":5})",
+      R"({"op":"enqueue","id":"t-1","payload":)" + std::string(200, '[') + std::string(200, ']') +
+          R"(,"max_retries":3,"now_ms":5})",
       std::string(100'000, '['),
   };
   for (const std::string& text : garbage) {

@@ -1,0 +1,74 @@
+// KeepAliveConnection: one keep-alive HTTP/1.1 connection to a loopback
+// server, lean enough that the load generator's share of the machine's two
+// cores does not decide the result (the servers under test share them).
+//
+// Each request goes out in ONE send() (request line, headers, body), and a
+// response is read with as few recv()s as its size allows. It reads what
+// both systems under test answer: a status line, headers, and a body sized
+// by Content-Length (or none, for 204 and 304). A chunked body is an error.
+// When the server says "Connection: close" (a dsc node does after a number
+// of requests), the next request opens a new connection, as any keep-alive
+// client does.
+//
+// bench/http_connection.h is the queue bench's POST-only twin; this one
+// takes the method, since dsc writes with PUT and etcd's gateway with POST.
+//
+// Thread-safety: one connection is used by one thread at a time.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+
+namespace dsc::bench {
+
+struct HttpAnswer {
+  int status = 0;
+  std::string body;
+};
+
+class KeepAliveConnection {
+ public:
+  // Connects to 127.0.0.1:port (TCP_NODELAY; 10 s send/receive timeouts).
+  static Result<KeepAliveConnection> Open(int port);
+
+  KeepAliveConnection(KeepAliveConnection&& other) noexcept;
+  KeepAliveConnection& operator=(KeepAliveConnection&& other) noexcept;
+  ~KeepAliveConnection();
+
+  // Sends `method path` with `body` (and `content_type`); the answer,
+  // whatever its status. A request that meets a kept-alive connection the
+  // server has just closed (no byte of answer came back) is sent once more
+  // on a new connection. That is safe for what the bench sends: puts of a
+  // key that only this client writes, with one value.
+  Result<HttpAnswer> Request(std::string_view method, std::string_view path,
+                             std::string_view content_type, std::string_view body);
+
+  // Requests sent again because the server had closed the connection.
+  uint64_t reconnects() const { return reconnects_; }
+
+ private:
+  KeepAliveConnection(int fd, int port) : fd_(fd), port_(port) {}
+
+  // One request and its answer on the current connection. `*stale` is set
+  // when it failed because the server had closed the connection before
+  // answering.
+  Result<HttpAnswer> Exchange(std::string_view method, std::string_view path,
+                              std::string_view content_type, std::string_view body, bool* stale);
+
+  Status Connect();  // a new socket in fd_
+  void Close();
+  Status Send(std::string_view bytes);
+  Status Fill();  // reads more into buffer_; fails on EOF, error or timeout
+
+  int fd_ = -1;
+  int port_ = 0;
+  std::string request_;  // reused for every request
+  std::string buffer_;   // received, not yet consumed
+  bool timed_out_ = false;  // the last failed recv() timed out
+  uint64_t reconnects_ = 0;
+};
+
+}  // namespace dsc::bench
