@@ -58,6 +58,10 @@ Result<KvCommand> DecodeKvCommand(std::string_view data) {
       !in.U64(&command.seq) || !in.done()) {
     return Status::Corruption("kv command: truncated or malformed");
   }
+  // One encoding per command: an absent `expected` carries no bytes.
+  if (!has_expected && !expected.empty()) {
+    return Status::Corruption("kv command: bytes for an absent expected value");
+  }
   if (has_expected) command.expected = std::move(expected);
   return command;
 }

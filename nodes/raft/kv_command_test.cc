@@ -49,6 +49,18 @@ TEST(KvCommand, RefusesUnknownVersionAndOp) {
   EXPECT_TRUE(DecodeKvCommand(bytes).status().IsCorruption());
 }
 
+TEST(KvCommand, HasOneEncoding) {
+  // Found by fuzz/raft_message_fuzz.cc: "no expected value" followed by
+  // expected bytes decoded, and encoded back differently.
+  KvCommand c = Cas();
+  c.expected.reset();
+  std::string bytes = EncodeKvCommand(c);
+  const size_t flag = 2 + 4 + c.key.size() + 4 + c.value.size();
+  ASSERT_EQ(bytes[flag], 0);
+  bytes.replace(flag + 1, 4, std::string("\x01\x00\x00\x00x", 5));
+  EXPECT_TRUE(DecodeKvCommand(bytes).status().IsCorruption());
+}
+
 TEST(KvCommand, JsonShowsTextAndBase64ForBytes) {
   nlohmann::json j = KvCommandToJson(Cas());
   EXPECT_EQ(j["op"], "cas");
