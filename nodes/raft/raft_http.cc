@@ -26,8 +26,17 @@ nlohmann::json Text(const std::string& bytes) { return nlohmann::json(bytes); }
 
 }  // namespace
 
-RaftHttp::RaftHttp(RaftKvService* service, const node::PeerClient* peers)
-    : service_(service), peers_(peers) {}
+RaftHttp::RaftHttp(RaftKvService* service, const node::PeerClient* peers,
+                   size_t max_client_body_bytes)
+    : service_(service), peers_(peers), max_client_body_bytes_(max_client_body_bytes) {}
+
+bool RaftHttp::BodyFits(const node::Request& req, httplib::Response& res) const {
+  if (req.body().size() <= max_client_body_bytes_) return true;
+  node::ReplyError(res, 413, node::error_code::kTooLarge,
+                   "body of " + std::to_string(req.body().size()) + " bytes; the limit is " +
+                       std::to_string(max_client_body_bytes_));
+  return false;
+}
 
 void RaftHttp::Register(node::NodeServer& server) {
   using std::placeholders::_1;
@@ -85,7 +94,7 @@ std::optional<KvOutcome> RaftHttp::RunWrite(const node::Request& req, KvCommand 
 // ANCHOR: put
 void RaftHttp::Put(const node::Request& req, httplib::Response& res) {
   std::optional<std::string> key = KeyOf(req, res);
-  if (!key) return;
+  if (!key || !BodyFits(req, res)) return;
   KvCommand command;
   command.op = KvOp::kPut;
   command.key = *key;
@@ -132,7 +141,7 @@ void RaftHttp::Delete(const node::Request& req, httplib::Response& res) {
 
 void RaftHttp::Cas(const node::Request& req, httplib::Response& res) {
   std::optional<std::string> key = KeyOf(req, res);
-  if (!key) return;
+  if (!key || !BodyFits(req, res)) return;
   node::JsonBody body(req.body());
   KvCommand command;
   command.op = KvOp::kCas;

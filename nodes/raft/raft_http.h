@@ -31,7 +31,10 @@ namespace dsc::raft {
 class RaftHttp {
  public:
   // Borrowed; both must outlive the server the routes are registered on.
-  RaftHttp(RaftKvService* service, const node::PeerClient* peers);
+  // Client bodies (PUT values, CAS requests) larger than
+  // `max_client_body_bytes` get 413; the server's own limit is higher,
+  // because a snapshot or a batch of entries from a peer may be large.
+  RaftHttp(RaftKvService* service, const node::PeerClient* peers, size_t max_client_body_bytes);
 
   // Adds the routes, the /status provider and the metrics collector.
   void Register(node::NodeServer& server);
@@ -48,9 +51,12 @@ class RaftHttp {
   std::optional<KvOutcome> RunWrite(const node::Request& req, KvCommand command,
                                     httplib::Response& res);
   void ReplyNotLeader(const NotLeader& not_leader, httplib::Response& res) const;
+  // Answers 413 (and returns false) for a client body over the limit.
+  bool BodyFits(const node::Request& req, httplib::Response& res) const;
 
   RaftKvService* const service_;
   const node::PeerClient* const peers_;
+  const size_t max_client_body_bytes_;
 };
 
 }  // namespace dsc::raft

@@ -27,6 +27,11 @@ int Exit(int code, const std::string& reason) {
 // Peer requests block while the loop persists; clients wait for commits.
 constexpr size_t kServerThreads = 64;
 
+// Peers send snapshots (the whole state) and batches of up to 64 entries,
+// base64 in JSON: the server accepts bodies this large, and RaftHttp
+// holds client bodies to --max-body-bytes.
+constexpr size_t kMaxPeerBodyBytes = 256u << 20;
+
 }  // namespace
 
 int Serve(const ServeOptions& options) {
@@ -62,7 +67,7 @@ int Serve(const ServeOptions& options) {
   node::NodeServerOptions server_options;
   server_options.node_id = options.id;
   server_options.listen = *listen;
-  server_options.max_body_bytes = options.max_body_bytes;
+  server_options.max_body_bytes = kMaxPeerBodyBytes;
   server_options.admin = options.admin;
   server_options.worker_threads = kServerThreads;
   server_options.max_connections = std::max(server_options.max_connections, kServerThreads);
@@ -96,7 +101,7 @@ int Serve(const ServeOptions& options) {
                                         opened.status().ToString());
   }
   std::unique_ptr<RaftKvService> service = std::move(opened).value();
-  RaftHttp http(service.get(), &peer_client);
+  RaftHttp http(service.get(), &peer_client, options.max_body_bytes);
   http.Register(server);
 
   if (Status started = server.Start(); !started.ok()) {

@@ -226,8 +226,11 @@ TEST(RaftClusterTest, ALaggingFollowerCatchesUpFromASnapshot) {
   ASSERT_TRUE(leader);
   const int lagging = (*leader + 1) % 3;
   cluster.Kill(lagging);
+  // 60 values of 40 KB: the snapshot (2.4 MB, more in base64) is larger
+  // than any client body may be, and must still reach the follower.
+  const std::string padding(40 * 1024, 'p');
   for (int n = 0; n < 60; ++n) {
-    ASSERT_EQ(cluster.Put("k" + std::to_string(n), std::to_string(n)), WriteResult::kOk);
+    ASSERT_EQ(cluster.Put("k" + std::to_string(n), std::to_string(n) + padding), WriteResult::kOk);
   }
   std::optional<int> now = cluster.WaitForLeader();
   ASSERT_TRUE(now);
@@ -235,10 +238,10 @@ TEST(RaftClusterTest, ALaggingFollowerCatchesUpFromASnapshot) {
   cluster.Start(lagging);
   EXPECT_TRUE(node::testing::PollUntil([&] {
     auto r = cluster.Request(lagging, "GET", "/kv/k59?stale=true");
-    return r && r->status == 200 && Json(r)["value"] == "59";
+    return r && r->status == 200 && Json(r)["value"] == "59" + padding;
   })) << cluster.Stderr(lagging);
   auto first = cluster.Request(lagging, "GET", "/kv/k0?stale=true");
-  EXPECT_EQ(Json(first)["value"], "0");
+  EXPECT_EQ(Json(first)["value"], "0" + padding);
   EXPECT_GT((*cluster.Status(lagging))["snapshot_index"].get<uint64_t>(), 0u);
 }
 
