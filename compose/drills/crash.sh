@@ -7,13 +7,14 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() {
   cat <<EOF
-Usage: compose/drills/crash.sh [-f FILE] [-p PROJECT] [--down-for SECONDS] SERVICE
+Usage: compose/drills/crash.sh [-s SYSTEM | -f FILE] [-p PROJECT] [--down-for SECONDS] SERVICE
 
 Crash drill: sends SIGKILL to SERVICE's container (no clean shutdown, like
 a power cut for the process), leaves it dead for --down-for seconds
 (default 0), starts the same container again (same volume) and waits up to
 --timeout seconds (default 90) for its health check to pass.
 
+  -s, --system NAME     the system: compose/NAME.yml (queue, raft, ...)
   -f, --file FILE       compose file (default: \$COMPOSE_FILE, else compose/queue.yml)
   -p, --project NAME    compose project (default: \$COMPOSE_PROJECT_NAME, else dsc-SYSTEM)
   --down-for SECONDS    how long the service stays dead (watch the others meanwhile)
@@ -21,6 +22,7 @@ a power cut for the process), leaves it dead for --down-for seconds
   -h, --help            this help
 
 Example:  compose/drills/crash.sh --down-for 5 queue
+          compose/drills/crash.sh -s raft n1
 EOF
 }
 

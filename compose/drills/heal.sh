@@ -6,18 +6,20 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() {
   cat <<EOF2
-Usage: compose/drills/heal.sh [-f FILE] [-p PROJECT] SERVICE
+Usage: compose/drills/heal.sh [-s SYSTEM | -f FILE] [-p PROJECT] SERVICE
 
 Ends a partition drill: connects SERVICE's container to every network of
 the compose project it is not on. The service name is given again as a
 DNS alias (--alias SERVICE): a plain reconnect would drop it, and the
 others could no longer find SERVICE by name.
 
+  -s, --system NAME     the system: compose/NAME.yml (queue, raft, ...)
   -f, --file FILE       compose file (default: \$COMPOSE_FILE, else compose/queue.yml)
   -p, --project NAME    compose project (default: \$COMPOSE_PROJECT_NAME, else dsc-SYSTEM)
   -h, --help            this help
 
 Example:  compose/drills/heal.sh worker1
+          compose/drills/heal.sh -s raft n2
 EOF2
 }
 

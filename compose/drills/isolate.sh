@@ -7,17 +7,19 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() {
   cat <<EOF2
-Usage: compose/drills/isolate.sh [-f FILE] [-p PROJECT] SERVICE
+Usage: compose/drills/isolate.sh [-s SYSTEM | -f FILE] [-p PROJECT] SERVICE
 
 Partition drill: disconnects SERVICE's container from each of its
 networks (docker network disconnect). The process keeps running, unaware:
 its requests fail and nobody can reach it. Undo it with heal.sh SERVICE.
 
+  -s, --system NAME     the system: compose/NAME.yml (queue, raft, ...)
   -f, --file FILE       compose file (default: \$COMPOSE_FILE, else compose/queue.yml)
   -p, --project NAME    compose project (default: \$COMPOSE_PROJECT_NAME, else dsc-SYSTEM)
   -h, --help            this help
 
 Example:  compose/drills/isolate.sh worker1
+          compose/drills/isolate.sh -s raft n2
 EOF2
 }
 

@@ -3,6 +3,7 @@
 # health, and printing each step.
 #
 # Every drill takes the same options:
+#   -s, --system NAME     the system's compose file, compose/NAME.yml (queue, raft, ...)
 #   -f, --file FILE       compose file (default: $COMPOSE_FILE, else compose/queue.yml)
 #   -p, --project NAME    compose project (default: $COMPOSE_PROJECT_NAME,
 #                         else dsc-SYSTEM for compose/SYSTEM.yml, as in compose/README.md)
@@ -21,12 +22,18 @@ die() {
   exit 1
 }
 
-# take_common_flag ARGS...: when ARGS starts with -f or -p, records its
+# take_common_flag ARGS...: when ARGS starts with -s, -f or -p, records its
 # value, sets `taken` to the number of arguments used and succeeds; fails
 # otherwise. Use: `if take_common_flag "$@"; then shift "$taken"; ...`.
 taken=0
 take_common_flag() {
   case "${1:-}" in
+    -s | --system)
+      [[ $# -ge 2 ]] || die "$1 needs a system name (queue, raft, ...)"
+      compose_file="$repo_root/compose/$2.yml"
+      [[ -f "$compose_file" ]] || die "no compose file for system '$2' ($compose_file)"
+      taken=2
+      ;;
     -f | --file)
       [[ $# -ge 2 ]] || die "$1 needs a compose file"
       compose_file="$2"
