@@ -23,11 +23,11 @@
 namespace dsc::bench {
 
 struct ClusterMember {
-  std::string name;       // "n1", "e1"
-  int client_port = 0;    // where clients connect
-  int peer_port = 0;      // where members talk to each other (== client_port for dsc)
-  std::string data_dir;   // fresh, below the system's data dir
-  std::string log_path;   // the server's stdout and stderr
+  std::string name;      // "n1", "e1"
+  int client_port = 0;   // where clients connect
+  int peer_port = 0;     // where members talk to each other (== client_port for dsc)
+  std::string data_dir;  // fresh, below the system's data dir
+  std::string log_path;  // the server's stdout and stderr
   std::unique_ptr<ServerProcess> process;
 };
 

@@ -44,8 +44,8 @@ class DscConnection : public KvConnection {
     if (!answer.ok()) return answer.status().WithContext("PUT " + path_);
     if (answer->status != 200) {
       // 421: leadership moved during the run; 503: not committed in time.
-      return Status::Unavailable("PUT " + path_ + ": HTTP " + std::to_string(answer->status) +
-                                 " " + answer->body);
+      return Status::Unavailable("PUT " + path_ + ": HTTP " + std::to_string(answer->status) + " " +
+                                 answer->body);
     }
     return Status::Ok();
   }
@@ -72,9 +72,17 @@ Status DscRaftSystem::Start(const std::string& data_dir) {
     const ClusterMember& member = members_->members()[i];
     // Default flags otherwise: --fsync always, the default tick and
     // election timeout, snapshots every 1000 entries.
-    std::vector<std::string> argv = {dsc_binary_, "raft", "serve", "--id", member.name,
-                                     "--listen", "127.0.0.1:" + std::to_string(member.client_port),
-                                     "--peers", peers, "--data", member.data_dir};
+    std::vector<std::string> argv = {dsc_binary_,
+                                     "raft",
+                                     "serve",
+                                     "--id",
+                                     member.name,
+                                     "--listen",
+                                     "127.0.0.1:" + std::to_string(member.client_port),
+                                     "--peers",
+                                     peers,
+                                     "--data",
+                                     member.data_dir};
     argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
     DSC_RETURN_IF_ERROR(members_->StartMember(i, argv));
   }

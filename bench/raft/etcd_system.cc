@@ -1,12 +1,12 @@
 #include "bench/raft/etcd_system.h"
 
+#include <fmt/format.h>
 #include <httplib.h>
 
 #include <chrono>
 #include <random>
 #include <utility>
 
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "base/text.h"
@@ -111,11 +111,11 @@ Status EtcdSystem::Start(const std::string& data_dir) {
     const std::string peer_url = "http://127.0.0.1:" + std::to_string(member.peer_port);
     // Everything else at etcd's defaults, fsync included.
     DSC_RETURN_IF_ERROR(members_->StartMember(
-        i, {etcd_binary_, "--name", member.name, "--data-dir", member.data_dir,
-            "--listen-client-urls", client_url, "--advertise-client-urls", client_url,
-            "--listen-peer-urls", peer_url, "--initial-advertise-peer-urls", peer_url,
-            "--initial-cluster", initial_cluster, "--initial-cluster-state", "new",
-            "--initial-cluster-token", token}));
+        i,
+        {etcd_binary_, "--name", member.name, "--data-dir", member.data_dir, "--listen-client-urls",
+         client_url, "--advertise-client-urls", client_url, "--listen-peer-urls", peer_url,
+         "--initial-advertise-peer-urls", peer_url, "--initial-cluster", initial_cluster,
+         "--initial-cluster-state", "new", "--initial-cluster-token", token}));
   }
   DSC_RETURN_IF_ERROR(members_->WaitForPorts(std::chrono::seconds(20)));
   return PollUntil("etcd: wait for the members to agree on a leader", std::chrono::seconds(20),
@@ -177,8 +177,8 @@ Status EtcdSystem::CheckWritten(const std::string& key_prefix, uint64_t puts,
   if (!counted.ok()) return counted.status().WithContext("count the run's keys");
   const std::optional<uint64_t> count = Uint64Field(*counted, "count");
   if (count != puts) {
-    return Status::Corruption(fmt::format("{} puts were acknowledged but etcd counts {}", puts,
-                                          counted->dump()));
+    return Status::Corruption(
+        fmt::format("{} puts were acknowledged but etcd counts {}", puts, counted->dump()));
   }
   Result<json> status = PostJson(leader_port_, "/v3/maintenance/status", json::object());
   if (!status.ok()) return status.status();

@@ -65,8 +65,8 @@ class KeepAliveConnection {
 
   int fd_ = -1;
   int port_ = 0;
-  std::string request_;  // reused for every request
-  std::string buffer_;   // received, not yet consumed
+  std::string request_;     // reused for every request
+  std::string buffer_;      // received, not yet consumed
   bool timed_out_ = false;  // the last failed recv() timed out
   uint64_t reconnects_ = 0;
 };

@@ -1,5 +1,6 @@
 #include "bench/raft/put_run.h"
 
+#include <fmt/format.h>
 #include <sys/resource.h>
 
 #include <atomic>
@@ -8,8 +9,6 @@
 #include <random>
 #include <thread>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "bench/measurement.h"
 
@@ -51,8 +50,8 @@ struct Window {
 };
 
 struct ClientResult {
-  LatencySamples latencies;  // of the puts acknowledged inside the window
-  uint64_t puts = 0;         // every acknowledged put
+  LatencySamples latencies;        // of the puts acknowledged inside the window
+  uint64_t puts = 0;               // every acknowledged put
   std::vector<WrittenKey> sample;  // the first and the last acknowledged put
 };
 

@@ -39,11 +39,11 @@ struct PutRunOptions {
 struct PutRow {
   std::string system;  // "dsc", "etcd"
   int clients = 1;
-  int run = 1;              // 1..--runs
-  std::string leader;       // the member that served the clients
-  double seconds = 0;       // the measured window
-  uint64_t puts = 0;        // acknowledged inside it
-  uint64_t all_puts = 0;    // every acknowledged put, warm-up included
+  int run = 1;            // 1..--runs
+  std::string leader;     // the member that served the clients
+  double seconds = 0;     // the measured window
+  uint64_t puts = 0;      // acknowledged inside it
+  uint64_t all_puts = 0;  // every acknowledged put, warm-up included
   double p50_ms = 0;
   double p99_ms = 0;
   double leader_cpu_us = 0;   // leader CPU time per measured put

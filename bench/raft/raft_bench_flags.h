@@ -36,9 +36,9 @@ struct RaftBenchFlags {
   // --snapshot-every were higher?"); the report prints them. Empty: the
   // defaults the issue asks for.
   std::vector<std::string> dsc_args;
-  bool json = false;                   // print one JSON line instead of the tables
-  bool keep = false;                   // keep the data directories and logs afterwards
-  bool help = false;                   // print kRaftBenchUsage and exit
+  bool json = false;  // print one JSON line instead of the tables
+  bool keep = false;  // keep the data directories and logs afterwards
+  bool help = false;  // print kRaftBenchUsage and exit
 };
 
 extern const char kRaftBenchUsage[];

@@ -146,8 +146,8 @@ int Run(const RaftBenchFlags& flags) {
   }
 
   if (!failures.empty()) {
-    std::cerr << "raft_bench: " << failures.size() << " row(s) failed; data and server logs kept in "
-              << dir->path << "\n";
+    std::cerr << "raft_bench: " << failures.size()
+              << " row(s) failed; data and server logs kept in " << dir->path << "\n";
     return 1;
   }
   if (!flags.keep) {

@@ -1,8 +1,9 @@
 #include "bench/raft/raft_bench_report.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 namespace dsc::bench {
@@ -96,8 +97,7 @@ void PrintRaftTable(std::ostream& out, const RaftBenchSetup& setup, const std::v
       setup.runs == 1 ? "" : "s", setup.dir, setup.fs_type, setup.dsc_binary,
       setup.dsc_extra_args.empty() ? "(default flags: --fsync always)"
                                    : "(NOT the defaults: extra flags" + setup.dsc_extra_args + ")",
-      setup.etcd_binary,
-      setup.load_before, setup.load_after);
+      setup.etcd_binary, setup.load_before, setup.load_after);
   if (setup.memory_backed) {
     out << "WARNING: " << setup.fs_type
         << " keeps files in memory; fsync costs nothing there and these numbers say nothing "
@@ -105,8 +105,8 @@ void PrintRaftTable(std::ostream& out, const RaftBenchSetup& setup, const std::v
   }
   out << "\nevery run\n"
       << fmt::format("{:<5} {:<6} {:>7} {:>7} {:>9} {:>8} {:>8} {:>11} {:>12} {:>11}\n", "run",
-                     "system", "leader", "clients", "puts/s", "p50 ms", "p99 ms",
-                     "leader CPU", "cluster CPU", "client CPU");
+                     "system", "leader", "clients", "puts/s", "p50 ms", "p99 ms", "leader CPU",
+                     "cluster CPU", "client CPU");
   for (const PutRow& row : rows) {
     out << fmt::format(
         "{:<5} {:<6} {:>7} {:>7} {:>9.0f} {:>8.2f} {:>8.2f} {:>11.0f} {:>12.0f} {:>11.0f}\n",
@@ -116,16 +116,17 @@ void PrintRaftTable(std::ostream& out, const RaftBenchSetup& setup, const std::v
   out << "(CPU columns: microseconds of CPU time per measured put, all threads.)\n";
   for (const PutRow& row : rows) {
     if (row.resent == 0) continue;
-    out << fmt::format("run {} {} {}: {} put(s) sent again after the server closed an idle "
-                       "keep-alive connection\n",
-                       row.run, row.system, ClientsText(row.clients), row.resent);
+    out << fmt::format(
+        "run {} {} {}: {} put(s) sent again after the server closed an idle "
+        "keep-alive connection\n",
+        row.run, row.system, ClientsText(row.clients), row.resent);
   }
   for (const std::string& failure : failures) out << "FAILED: " << failure << "\n";
 
   out << "\nover the runs\n"
       << fmt::format("{:<6} {:>7} {:>4} {:>9} {:>9} {:>9} {:>8} {:>8} {:>8} {:>12}\n", "system",
-                     "clients", "runs", "min/s", "median/s", "max/s", "p50 ms", "p99 ms",
-                     "max p99", "cluster CPU");
+                     "clients", "runs", "min/s", "median/s", "max/s", "p50 ms", "p99 ms", "max p99",
+                     "cluster CPU");
   for (const RowSummary& s : summaries) {
     out << fmt::format(
         "{:<6} {:>7} {:>4} {:>9.0f} {:>9.0f} {:>9.0f} {:>8.2f} {:>8.2f} {:>8.2f} {:>12.0f}\n",
@@ -138,8 +139,8 @@ void PrintRaftTable(std::ostream& out, const RaftBenchSetup& setup, const std::v
     return;
   }
   out << "\n"
-      << fmt::format("{:<22} {:>10} {:>10} {:>24} {:>5}\n", "dsc / etcd (medians)", "puts/s",
-                     "p99", "target", "met");
+      << fmt::format("{:<22} {:>10} {:>10} {:>24} {:>5}\n", "dsc / etcd (medians)", "puts/s", "p99",
+                     "target", "met");
   for (const RaftRatio& ratio : ratios) {
     const std::string target =
         ratio.target ? fmt::format("puts/s >= {:.1f}, p99 <= 1", *ratio.target) : "-";

@@ -33,9 +33,9 @@ TEST(Median, OddEvenAndEmpty) {
 }
 
 TEST(Summarize, MinMedianMaxPerSystemAndClients) {
-  const std::vector<PutRow> rows = {
-      Row("dsc", 64, 2000, 30), Row("etcd", 64, 1000, 40), Row("dsc", 64, 6000, 10),
-      Row("etcd", 64, 1200, 20), Row("dsc", 64, 4000, 20), Row("dsc", 1, 200, 5)};
+  const std::vector<PutRow> rows = {Row("dsc", 64, 2000, 30), Row("etcd", 64, 1000, 40),
+                                    Row("dsc", 64, 6000, 10), Row("etcd", 64, 1200, 20),
+                                    Row("dsc", 64, 4000, 20), Row("dsc", 1, 200, 5)};
   const std::vector<RowSummary> summaries = Summarize(rows);
   ASSERT_EQ(summaries.size(), 3u);
   EXPECT_EQ(summaries[0].system, "dsc");
@@ -96,8 +96,8 @@ TEST(PrintRaftJsonLine, OneLineWithRowsAndFailures) {
 }
 
 TEST(ParseRaftBenchFlags, ValuesAndErrors) {
-  const char* good[] = {"raft_bench", "--clients", "1,8,64", "--runs", "5", "--value-bytes", "256",
-                        "--seconds", "2.5", "--json"};
+  const char* good[] = {"raft_bench",    "--clients", "1,8,64",    "--runs", "5",
+                        "--value-bytes", "256",       "--seconds", "2.5",    "--json"};
   Result<RaftBenchFlags> flags = ParseRaftBenchFlags(std::size(good), good);
   ASSERT_TRUE(flags.ok()) << flags.status().ToString();
   EXPECT_EQ(flags->clients, (std::vector<int>{1, 8, 64}));

@@ -1,8 +1,8 @@
 #include "nodes/common/peer_client.h"
 
-#include <thread>
-
 #include <httplib.h>
+
+#include <thread>
 
 namespace dsc::node {
 namespace {
@@ -11,18 +11,15 @@ std::string DescribeFailure(const PeerAddress& peer, httplib::Error error,
                             const PeerClientOptions& options) {
   const std::string who = "peer " + peer.ToString();
   switch (error) {
-    case httplib::Error::Connection:
-      return who + ": connection refused or unreachable";
+    case httplib::Error::Connection: return who + ": connection refused or unreachable";
     case httplib::Error::ConnectionTimeout:
       return who + ": no connection within " + std::to_string(options.connect_timeout.count()) +
              " ms";
     case httplib::Error::Read:
       return who + ": no answer within " + std::to_string(options.read_timeout.count()) +
              " ms (or connection closed)";
-    case httplib::Error::Write:
-      return who + ": could not send the request";
-    default:
-      return who + ": " + httplib::to_string(error);
+    case httplib::Error::Write: return who + ": could not send the request";
+    default: return who + ": " + httplib::to_string(error);
   }
 }
 
@@ -54,8 +51,33 @@ Result<PeerResponse> PeerClient::Delete(std::string_view peer_id, const std::str
   return Call(peer_id, "DELETE", path, nullptr);
 }
 
+std::unique_ptr<httplib::Client> PeerClient::NewClient(const PeerAddress& peer,
+                                                       bool keep_alive) const {
+  auto client = std::make_unique<httplib::Client>(peer.host, peer.port);
+  client->set_connection_timeout(options_.connect_timeout);
+  client->set_tcp_nodelay(true);  // a request's body must not wait for an ACK (Nagle)
+  client->set_read_timeout(options_.read_timeout);
+  client->set_write_timeout(options_.write_timeout);
+  client->set_keep_alive(keep_alive);
+  return client;
+}
+
+PeerConnection::PeerConnection(const PeerClient* client, std::string peer_id)
+    : client_(client), peer_id_(std::move(peer_id)) {
+  if (const PeerAddress* peer = client_->Find(peer_id_)) {
+    connection_ = client_->NewClient(*peer, /*keep_alive=*/true);
+  }
+}
+
+PeerConnection::~PeerConnection() = default;
+
+Result<PeerResponse> PeerConnection::Post(const std::string& path, const nlohmann::json& body) {
+  return client_->Call(peer_id_, "POST", path, &body, connection_.get());
+}
+
 Result<PeerResponse> PeerClient::Call(std::string_view peer_id, std::string_view method,
-                                      const std::string& path, const nlohmann::json* body) const {
+                                      const std::string& path, const nlohmann::json* body,
+                                      httplib::Client* connection) const {
   const PeerAddress* peer = Find(peer_id);
   if (peer == nullptr) return Status::NotFound("unknown peer \"" + std::string(peer_id) + "\"");
 
@@ -70,17 +92,16 @@ Result<PeerResponse> PeerClient::Call(std::string_view peer_id, std::string_view
     if (decision.delay.count() > 0) std::this_thread::sleep_for(decision.delay);
   }
 
-  httplib::Client client(peer->host, peer->port);
-  client.set_connection_timeout(options_.connect_timeout);
-  client.set_tcp_nodelay(true);  // a request's body must not wait for an ACK (Nagle)
-  client.set_read_timeout(options_.read_timeout);
-  client.set_write_timeout(options_.write_timeout);
-  client.set_keep_alive(false);
+  std::unique_ptr<httplib::Client> fresh;
+  if (connection == nullptr) {
+    fresh = NewClient(*peer, /*keep_alive=*/false);
+    connection = fresh.get();
+  }
+  httplib::Client& client = *connection;
   const httplib::Headers headers = {{kPeerHeader, self_id_}};
   // A reply must never throw: replace invalid UTF-8 instead.
   const std::string payload =
-      body == nullptr ? ""
-                      : body->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      body == nullptr ? "" : body->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 
   httplib::Result result = [&] {
     if (method == "GET") return client.Get(path, headers);

@@ -20,6 +20,7 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +30,10 @@
 #include "base/status.h"
 #include "nodes/common/address.h"
 #include "nodes/common/faults.h"
+
+namespace httplib {
+class Client;
+}  // namespace httplib
 
 namespace dsc::node {
 
@@ -66,13 +71,39 @@ class PeerClient {
   const PeerAddress* Find(std::string_view peer_id) const;
 
  private:
+  friend class PeerConnection;
+  // `connection`: a kept-alive client to reuse (PeerConnection), or null
+  // for a fresh connection closed after the call.
   Result<PeerResponse> Call(std::string_view peer_id, std::string_view method,
-                            const std::string& path, const nlohmann::json* body) const;
+                            const std::string& path, const nlohmann::json* body,
+                            httplib::Client* connection = nullptr) const;
+  std::unique_ptr<httplib::Client> NewClient(const PeerAddress& peer, bool keep_alive) const;
 
   const std::string self_id_;
   const std::vector<PeerAddress> peers_;
   const PeerClientOptions options_;
   FaultInjector* const faults_;
+};
+
+// PeerConnection: one kept-alive connection to one peer, for a thread that
+// talks to that peer all the time (a Raft node's sender). Same headers,
+// timeouts and faults as PeerClient, without a TCP handshake per call; a
+// broken connection is re-opened on the next call.
+//
+// Thread-safety: one thread at a time (httplib::Client is not thread-safe).
+class PeerConnection {
+ public:
+  // `client` must outlive the connection; NotFound on use if `peer_id` is
+  // not one of its peers.
+  PeerConnection(const PeerClient* client, std::string peer_id);
+  ~PeerConnection();
+
+  Result<PeerResponse> Post(const std::string& path, const nlohmann::json& body);
+
+ private:
+  const PeerClient* const client_;
+  const std::string peer_id_;
+  std::unique_ptr<httplib::Client> connection_;  // null for an unknown peer
 };
 
 }  // namespace dsc::node

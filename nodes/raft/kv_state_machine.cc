@@ -93,13 +93,16 @@ Result<std::vector<KvStateMachine::Applied>> KvStateMachine::Apply(
     }
     outcome = KvOutcome{};
     outcome.index = entry.index;
-    Result<std::string> current = engine_->Get(kKv, command->key, batch);
-    if (!current.ok() && !current.status().IsNotFound()) return current.status();
+    // Only DELETE and CAS depend on what is there; a PUT skips the read.
     std::optional<KvValue> before;
-    if (current.ok()) {
-      Result<KvValue> decoded = DecodeValue(*current);
-      if (!decoded.ok()) return decoded.status();
-      before = std::move(decoded).value();
+    if (command->op != KvOp::kPut) {
+      Result<std::string> current = engine_->Get(kKv, command->key, batch);
+      if (!current.ok() && !current.status().IsNotFound()) return current.status();
+      if (current.ok()) {
+        Result<KvValue> decoded = DecodeValue(*current);
+        if (!decoded.ok()) return decoded.status();
+        before = std::move(decoded).value();
+      }
     }
     switch (command->op) {
       case KvOp::kPut:

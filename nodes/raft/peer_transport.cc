@@ -56,6 +56,7 @@ void PeerTransport::Send(Message message) {
 
 void PeerTransport::SendLoop(const std::string& peer) {
   Queue& queue = *queues_.at(peer);
+  node::PeerConnection connection(peers_, peer);
   while (true) {
     Message message;
     {
@@ -65,13 +66,13 @@ void PeerTransport::SendLoop(const std::string& peer) {
       message = std::move(queue.messages.front());
       queue.messages.pop_front();
     }
-    Deliver(message);
+    Deliver(message, connection);
   }
 }
 
-void PeerTransport::Deliver(const Message& message) {
+void PeerTransport::Deliver(const Message& message, node::PeerConnection& connection) {
   const std::string path = "/raft/" + std::string(MessageTypeName(message.body));
-  Result<node::PeerResponse> reply = peers_->Post(message.to, path, MessageToJson(message));
+  Result<node::PeerResponse> reply = connection.Post(path, MessageToJson(message));
   bool ok = reply.ok() && reply->status == 200 && reply->body.is_object() &&
             reply->body.contains("messages") && reply->body["messages"].is_array();
   {

@@ -9,10 +9,10 @@
 // to `on_response`. A failed call (peer down, isolated, timed out) simply
 // loses the message: Raft is built for lossy networks and will retry.
 //
-// While a call is in flight, later messages queue. A queued AppendEntries
-// that a newer one covers (same term, same prev_log_index, no more
-// entries) is dropped, so a burst of proposals becomes one message
-// instead of many overlapping ones.
+// Each peer's sender keeps one connection open (node::PeerConnection): no
+// TCP handshake per message. While a call is in flight, later messages queue. A queued
+// AppendEntries that a newer one covers (same term, same prev_log_index, no more entries) is
+// dropped, so a burst of proposals becomes one message instead of many overlapping ones.
 //
 // Thread-safety: Send may be called from any thread; on_response runs on
 // the sender threads.
@@ -58,7 +58,7 @@ class PeerTransport {
   };
 
   void SendLoop(const std::string& peer);
-  void Deliver(const Message& message);
+  void Deliver(const Message& message, node::PeerConnection& connection);
 
   const node::PeerClient* const peers_;
   const ResponseHandler on_response_;

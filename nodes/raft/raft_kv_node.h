@@ -25,8 +25,8 @@ struct ServeOptions {
   size_t max_body_bytes = 1u << 20;
   int tick_ms = 50;
   int election_ticks = 10;
-  uint64_t snapshot_every = 1000;
-  std::string break_rule;  // "" or "stale-reads" (for `dsc check raft` exercises)
+  uint64_t snapshot_every = 100000;  // etcd's --snapshot-count default
+  std::string break_rule;            // "" or "stale-reads" (for `dsc check raft` exercises)
 };
 
 // Runs the node until SIGTERM or SIGINT; returns the process exit code
