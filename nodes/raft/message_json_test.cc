@@ -87,5 +87,22 @@ TEST(PeerTransport, ANewerAppendFromTheSamePointSupersedesAnOlderOne) {
   EXPECT_FALSE(Supersedes(M(VoteRequest{}), M(VoteRequest{})));
 }
 
+TEST(PeerTransport, AChainedAppendIsJoinedToThePreviousOne) {
+  Message older = M(Append(4, 2, 4));  // entries 5, 6
+  Message newer = M(Append(6, 3, 6));  // entries 7, 8, 9
+  std::get<AppendEntries>(newer.body).round = 9;
+  ASSERT_TRUE(AppendChained(older, newer));
+  const auto& joined = std::get<AppendEntries>(older.body);
+  ASSERT_EQ(joined.entries.size(), 5u);
+  EXPECT_EQ(joined.entries.back().index, 9u);
+  EXPECT_EQ(joined.prev_log_index, 4u);
+  EXPECT_EQ(joined.leader_commit, 6u);
+  EXPECT_EQ(joined.round, 9u);
+  Message gap = M(Append(10, 1));
+  EXPECT_FALSE(AppendChained(older, gap));  // entry 10 is not after 9
+  Message other_term = M(Append(9, 1), 4);
+  EXPECT_FALSE(AppendChained(older, other_term));
+}
+
 }  // namespace
 }  // namespace dsc::raft

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "nodes/raft/message_json.h"
 
 namespace dsc::raft {
@@ -15,6 +17,22 @@ bool Supersedes(const Message& newer, const Message& older) {
   return n != nullptr && o != nullptr && newer.term == older.term && newer.to == older.to &&
          n->prev_log_index == o->prev_log_index && n->entries.size() >= o->entries.size() &&
          n->leader_commit >= o->leader_commit;
+}
+
+bool AppendChained(Message& older, const Message& newer) {
+  auto* o = std::get_if<AppendEntries>(&older.body);
+  const auto* n = std::get_if<AppendEntries>(&newer.body);
+  // A streaming leader (RaftNode::SendAppend) sends each batch right after
+  // the previous one: one message carrying both says the same thing.
+  if (o == nullptr || n == nullptr || newer.term != older.term || newer.to != older.to ||
+      n->prev_log_index != o->prev_log_index + o->entries.size() ||
+      o->entries.size() + n->entries.size() > kMaxChainedEntries) {
+    return false;
+  }
+  o->entries.insert(o->entries.end(), n->entries.begin(), n->entries.end());
+  o->leader_commit = std::max(o->leader_commit, n->leader_commit);
+  o->round = std::max(o->round, n->round);
+  return true;
 }
 
 PeerTransport::PeerTransport(const node::PeerClient* peers, ResponseHandler on_response)
@@ -49,6 +67,7 @@ void PeerTransport::Send(Message message) {
     if (stopping_ || it == queues_.end()) return;
     std::deque<Message>& queued = it->second->messages;
     std::erase_if(queued, [&](const Message& old) { return Supersedes(message, old); });
+    if (!queued.empty() && AppendChained(queued.back(), message)) return;
     queued.push_back(std::move(message));
   }
   wake_.notify_all();

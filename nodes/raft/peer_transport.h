@@ -74,4 +74,10 @@ class PeerTransport {
 // redundant (exposed for tests).
 bool Supersedes(const Message& newer, const Message& older);
 
+// When `newer` continues `older` (an AppendEntries whose prev_log_index is
+// older's last entry, same term), appends its entries to `older` and
+// returns true: one message instead of two (exposed for tests).
+inline constexpr size_t kMaxChainedEntries = 4096;
+bool AppendChained(Message& older, const Message& newer);
+
 }  // namespace dsc::raft

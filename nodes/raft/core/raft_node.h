@@ -104,6 +104,9 @@ class RaftNode {
     Index next = 1;              // index of the next entry to send
     bool recent_active = false;  // heard from it since the last quorum check
     uint64_t acked_round = 0;    // highest heartbeat round it answered
+    // False once an append succeeded: entries then stream without waiting
+    // for each reply (SendAppend). True again after a rejection.
+    bool probing = true;
   };
   struct PendingRead {
     std::string request_id;

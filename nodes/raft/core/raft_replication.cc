@@ -25,10 +25,17 @@ void RaftNode::SendAppend(const NodeId& peer) {
     Send(peer, InstallSnapshot{snapshot_, round_});
     return;
   }
-  Send(peer,
-       AppendEntries{prev, *prev_term,
-                     log_.Slice(progress.next, log_.LastIndex(), config_.max_entries_per_message),
-                     commit_, round_});
+  std::vector<Entry> entries =
+      log_.Slice(progress.next, log_.LastIndex(), config_.max_entries_per_message);
+  // Pipelining (as etcd-io/raft's "replicate" state): once the follower is
+  // known to match everything before `next`, assume these entries arrive
+  // and send the next ones after them without waiting for the reply. A
+  // loss shows up as a rejection of a later message, which backtracks as
+  // usual. While probing (after a rejection, or before the first success)
+  // wait for the reply instead, so a diverged log costs one message per
+  // round trip, not a stream of doomed ones.
+  if (!progress.probing && !entries.empty()) progress_.at(peer).next = entries.back().index + 1;
+  Send(peer, AppendEntries{prev, *prev_term, std::move(entries), commit_, round_});
 }
 
 // ANCHOR: handle_append
@@ -82,13 +89,18 @@ void RaftNode::HandleAppendEntriesResponse(const Message& m,
   progress.recent_active = true;
   progress.acked_round = std::max(progress.acked_round, response.round);
   if (response.success) {
+    progress.probing = false;
     if (response.match_index > progress.match) {
       progress.match = response.match_index;
       progress.next = std::max(progress.next, progress.match + 1);
       MaybeCommit();
       if (progress.next <= log_.LastIndex()) SendAppend(m.from);
     }
-  } else if (response.rejected_index + 1 == progress.next) {
+  } else if (response.rejected_index + 1 == progress.next ||
+             (!progress.probing && response.rejected_index > progress.match)) {
+    // The rejection of the last message sent, or, while streaming, of any
+    // message after what is known to match: probe from there.
+    progress.probing = true;
     // ANCHOR: backtrack
     // Fast backtracking: if we have entries of the follower's conflicting
     // term, resume after our last one; otherwise skip its whole run of
