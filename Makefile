@@ -14,6 +14,7 @@ DSC := $(BUILD_DIR)/nodes/dsc/dsc
 SOURCES = $(shell git ls-files --cached --others --exclude-standard -- '*.cc' '*.h' 2>/dev/null)
 BENCH_ARGS ?=
 QUEUE_BENCH_ARGS ?=
+RAFT_BENCH_ARGS ?=
 TIDY_FILES ?= $(filter %.cc,$(SOURCES))
 
 .PHONY: run test deps configure build bench format format-check tidy clean
@@ -41,11 +42,12 @@ configure: deps
 build: configure
 	cmake --build $(BUILD_DIR)
 
-# make bench BENCH_ARGS="--seconds 1 --threads 1,16" QUEUE_BENCH_ARGS="--seconds 2"
+# make bench BENCH_ARGS="--seconds 1 --threads 1,16" QUEUE_BENCH_ARGS="--seconds 2" RAFT_BENCH_ARGS="--runs 1"
 bench: configure
-	cmake --build $(BUILD_DIR) --target wal_bench queue_bench dsc
+	cmake --build $(BUILD_DIR) --target wal_bench queue_bench raft_bench dsc
 	$(BUILD_DIR)/bench/wal_bench $(BENCH_ARGS)
 	$(BUILD_DIR)/bench/queue_bench $(QUEUE_BENCH_ARGS)
+	$(BUILD_DIR)/bench/raft/raft_bench $(RAFT_BENCH_ARGS)
 
 format: deps
 	@scripts/install-deps.sh clang-format-14
