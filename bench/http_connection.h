@@ -1,17 +1,20 @@
 // HttpConnection: one keep-alive HTTP/1.1 connection to a loopback server,
-// as lean as queue_bench's beanstalkd client (beanstalk_system.cc), so the
-// client's share of the machine's two cores does not decide the result.
+// lean enough that the load generator's share of the machine's two cores
+// does not decide the result (the servers under test share them). Both
+// queue_bench and raft_bench drive their systems through it.
 //
-// Each request goes out in ONE send() (request line, headers and body), and
-// a response is read with as few recv()s as its size allows. It speaks
-// only what a dsc node answers: a status line, headers, and a body sized by
-// Content-Length (or none, for 204 and 304). Anything else is an error.
-// It is still plain HTTP: any server, curl or a proxy could be on the
-// other end.
+// Each request goes out in ONE send() (request line, headers, body), and a
+// response is read with as few recv()s as its size allows. It reads what
+// the systems under test answer: a status line, headers, and a body sized
+// by Content-Length (or none, for 204 and 304). A chunked body is an error.
+// When the server says "Connection: close" (a dsc node does after a number
+// of requests), the next request opens a new connection, as any keep-alive
+// client does.
 //
 // Thread-safety: one connection is used by one thread at a time.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -33,22 +36,49 @@ class HttpConnection {
   HttpConnection& operator=(HttpConnection&& other) noexcept;
   ~HttpConnection();
 
-  // POST `path` with a JSON `body`; the reply, whatever its status.
-  // Reconnects first when the server closed the connection after its
-  // last reply.
-  Result<HttpReply> Post(std::string_view path, std::string_view body);
+  // What to do when a request meets a kept-alive connection the server
+  // has just closed, so that no byte of answer came back.
+  enum class Resend {
+    kNever,  // fail: the caller cannot prove a second copy harmless
+    // Send it once more, on a new connection. Only for a request that is
+    // harmless if the server did process it (a put of a key that only this
+    // client writes, with one value).
+    kOnceIfUnanswered,
+  };
+
+  // Sends `method path` with `body` (and `content_type`); the answer,
+  // whatever its status.
+  Result<HttpReply> Request(std::string_view method, std::string_view path,
+                            std::string_view content_type, std::string_view body,
+                            Resend resend = Resend::kNever);
+  // POST of a JSON body, never resent.
+  Result<HttpReply> Post(std::string_view path, std::string_view json_body) {
+    return Request("POST", path, "application/json", json_body);
+  }
+
+  // Requests sent again because the server had closed the connection.
+  uint64_t reconnects() const { return reconnects_; }
 
  private:
   HttpConnection(int fd, int port) : fd_(fd), port_(port) {}
 
+  // One request and its answer on the current connection. `*stale` is set
+  // when it failed because the server had closed the connection before
+  // answering.
+  Result<HttpReply> Exchange(std::string_view method, std::string_view path,
+                             std::string_view content_type, std::string_view body, bool* stale);
+
   Status Connect();  // a new socket in fd_
+  void Close();
   Status Send(std::string_view bytes);
   Status Fill();  // reads more into buffer_; fails on EOF, error or timeout
 
   int fd_ = -1;
   int port_ = 0;
-  std::string request_;  // reused for every request
-  std::string buffer_;   // received, not yet consumed
+  std::string request_;     // reused for every request
+  std::string buffer_;      // received, not yet consumed
+  bool timed_out_ = false;  // the last failed recv() timed out
+  uint64_t reconnects_ = 0;
 };
 
 }  // namespace dsc::bench

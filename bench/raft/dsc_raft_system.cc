@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "bench/raft/keep_alive_connection.h"
+#include "bench/http_connection.h"
 
 namespace dsc::bench {
 namespace {
@@ -36,11 +36,12 @@ Result<json> GetJson(int port, const std::string& path) {
 // One client: PUT /kv/{key} on the leader's keep-alive connection.
 class DscConnection : public KvConnection {
  public:
-  explicit DscConnection(KeepAliveConnection http) : http_(std::move(http)) {}
+  explicit DscConnection(HttpConnection http) : http_(std::move(http)) {}
 
   Status Put(std::string_view key, std::string_view value) override {
     path_.assign("/kv/").append(key);
-    Result<HttpAnswer> answer = http_.Request("PUT", path_, "application/octet-stream", value);
+    Result<HttpReply> answer = http_.Request("PUT", path_, "application/octet-stream", value,
+                                             HttpConnection::Resend::kOnceIfUnanswered);
     if (!answer.ok()) return answer.status().WithContext("PUT " + path_);
     if (answer->status != 200) {
       // 421: leadership moved during the run; 503: not committed in time.
@@ -53,7 +54,7 @@ class DscConnection : public KvConnection {
   uint64_t resent() const override { return http_.reconnects(); }
 
  private:
-  KeepAliveConnection http_;
+  HttpConnection http_;
   std::string path_;  // reused
 };
 
@@ -121,7 +122,7 @@ Result<std::string> DscRaftSystem::FindLeader() {
 }
 
 Result<std::unique_ptr<KvConnection>> DscRaftSystem::Connect() {
-  Result<KeepAliveConnection> http = KeepAliveConnection::Open(leader_port_);
+  Result<HttpConnection> http = HttpConnection::Open(leader_port_);
   if (!http.ok()) return http.status();
   return std::unique_ptr<KvConnection>(new DscConnection(std::move(http).value()));
 }

@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/text.h"
-#include "bench/raft/keep_alive_connection.h"
+#include "bench/http_connection.h"
 
 namespace dsc::bench {
 namespace {
@@ -55,11 +55,12 @@ std::optional<uint64_t> Uint64Field(const json& object, const char* name) {
 // One client: POST /v3/kv/put on the leader's keep-alive connection.
 class EtcdConnection : public KvConnection {
  public:
-  explicit EtcdConnection(KeepAliveConnection http) : http_(std::move(http)) {}
+  explicit EtcdConnection(HttpConnection http) : http_(std::move(http)) {}
 
   Status Put(std::string_view key, std::string_view value) override {
     const std::string body = EtcdPutBody(key, value);
-    Result<HttpAnswer> answer = http_.Request("POST", "/v3/kv/put", "application/json", body);
+    Result<HttpReply> answer = http_.Request("POST", "/v3/kv/put", "application/json", body,
+                                             HttpConnection::Resend::kOnceIfUnanswered);
     if (!answer.ok()) return answer.status().WithContext("put " + std::string(key));
     if (answer->status != 200) {
       return Status::Unavailable("put " + std::string(key) + ": HTTP " +
@@ -71,7 +72,7 @@ class EtcdConnection : public KvConnection {
   uint64_t resent() const override { return http_.reconnects(); }
 
  private:
-  KeepAliveConnection http_;
+  HttpConnection http_;
 };
 
 }  // namespace
@@ -147,7 +148,7 @@ Result<std::string> EtcdSystem::FindLeader() {
 }
 
 Result<std::unique_ptr<KvConnection>> EtcdSystem::Connect() {
-  Result<KeepAliveConnection> http = KeepAliveConnection::Open(leader_port_);
+  Result<HttpConnection> http = HttpConnection::Open(leader_port_);
   if (!http.ok()) return http.status();
   return std::unique_ptr<KvConnection>(new EtcdConnection(std::move(http).value()));
 }

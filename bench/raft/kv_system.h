@@ -29,7 +29,7 @@ class KvConnection {
   // majority, each of which synced it to disk.
   virtual Status Put(std::string_view key, std::string_view value) = 0;
   // Puts sent a second time because the server had closed the idle
-  // keep-alive connection they were sent on (keep_alive_connection.h).
+  // keep-alive connection they were sent on (bench/http_connection.h).
   virtual uint64_t resent() const = 0;
 };
 

@@ -2,19 +2,13 @@
 
 #include <limits>
 
+#include "base/overloaded.h"
 #include "base/text.h"
 
 namespace dsc::raft {
 namespace {
 
 using nlohmann::json;
-
-template <typename... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <typename... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
 
 // Reads fields of one JSON object; the first problem sticks (like
 // nodes/common/json_body.h, for nested objects).

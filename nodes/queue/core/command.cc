@@ -7,9 +7,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/overloaded.h"
 #include "base/text.h"
 #include "nodes/queue/core/field_reader.h"
-#include "nodes/queue/core/overloaded.h"
 #include "nodes/queue/core/queue_options.h"
 
 namespace dsc::queue {

@@ -4,7 +4,7 @@
 // replaying the log gives back the same state.
 #include <variant>
 
-#include "nodes/queue/core/overloaded.h"
+#include "base/overloaded.h"
 #include "nodes/queue/core/queue_state.h"
 #include "nodes/queue/core/transitions.h"
 

@@ -2,18 +2,12 @@
 
 #include <string>
 
+#include "base/overloaded.h"
+
 namespace dsc::raft {
 namespace {
 
 std::string Str(uint64_t value) { return std::to_string(value); }
-
-// Overload set for std::visit: one lambda per body type.
-template <typename... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <typename... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
 
 std::string BodyToString(const MessageBody& body) {
   return std::visit(

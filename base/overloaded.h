@@ -1,10 +1,10 @@
 // Overloaded: builds one visitor for std::visit out of several lambdas,
-// one per alternative of a std::variant. Internal to dsc_queue_core.
+// one per alternative of a std::variant.
 //
 //   std::visit(Overloaded{[](const Ack&) {...}, [](const Fail&) {...}}, command);
 #pragma once
 
-namespace dsc::queue {
+namespace dsc {
 
 template <typename... Fs>
 struct Overloaded : Fs... {
@@ -14,4 +14,4 @@ struct Overloaded : Fs... {
 template <typename... Fs>
 Overloaded(Fs...) -> Overloaded<Fs...>;
 
-}  // namespace dsc::queue
+}  // namespace dsc
