@@ -22,6 +22,7 @@
 #include "bench/dsc_queue_system.h"
 #include "bench/queue_bench_flags.h"
 #include "bench/queue_bench_report.h"
+#include "bench/raw_sync_loop.h"
 #include "bench/server_process.h"
 
 namespace dsc::bench {
@@ -70,6 +71,11 @@ int Run(const QueueBenchFlags& flags) {
               << "; fsync is free there, so the numbers will not reflect a disk\n";
   }
 
+  // What one durable step costs on this disk, for the reader of the table:
+  // both systems answer only after fdatasync, so their numbers move with it.
+  Result<RowResult> disk = RunRawSyncLoop(dir->path, /*record_bytes=*/128, std::chrono::seconds(1));
+  if (!disk.ok()) return Fail(disk.status().WithContext("measure fdatasync"));
+
   DscQueueSystem dsc(dsc_binary);
   BeanstalkSystem beanstalkd(beanstalkd_binary);
   QueueSystem* const systems[] = {&dsc, &beanstalkd};
@@ -106,6 +112,7 @@ int Run(const QueueBenchFlags& flags) {
   setup.payload_bytes = flags.payload_bytes;
   setup.warmup_seconds = flags.warmup_seconds;
   setup.seconds_per_row = flags.seconds;
+  setup.fdatasync_p50_us = disk->p50_us;
   const std::vector<QueueRatio> ratios = ComputeQueueRatios(rows);
   if (flags.json) {
     PrintQueueJsonLine(std::cout, setup, rows, ratios);

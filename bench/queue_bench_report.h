@@ -30,6 +30,10 @@ struct QueueBenchSetup {
   size_t payload_bytes = 0;
   double warmup_seconds = 0;
   double seconds_per_row = 0;
+  // One write + fdatasync of a small record in `dir`, measured before the
+  // rows (p50, microseconds): what a durable step costs on this disk, and
+  // so what bounds beanstalkd and dsc's group commit alike.
+  double fdatasync_p50_us = 0;
 };
 
 struct QueueRatio {

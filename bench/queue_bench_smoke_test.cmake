@@ -24,7 +24,7 @@ function(run_bench)
 endfunction()
 
 run_bench(--clients 1,4)
-foreach(expected "cycles/s" "\ndsc +1 +[0-9]" "\nbeanstalkd +1 +[0-9]" "\ndsc +4 +[0-9]"
+foreach(expected "cycles/s" "write \\+ fdatasync takes [0-9]+ us" "\ndsc +1 +[0-9]" "\nbeanstalkd +1 +[0-9]" "\ndsc +4 +[0-9]"
                  "\nbeanstalkd +4 +[0-9]" "dsc / beanstalkd, 1 client " "dsc / beanstalkd, 4 clients")
   if(NOT output MATCHES "${expected}")
     message(FATAL_ERROR "queue_bench output lacks '${expected}'")
@@ -35,7 +35,9 @@ run_bench(--clients 2 --json)
 string(JSON bench GET "${output}" bench)
 string(JSON row_count LENGTH "${output}" rows)
 string(JSON ratio GET "${output}" ratios 0 dsc_over_beanstalkd)
-if(NOT bench STREQUAL "queue" OR NOT row_count EQUAL 2 OR NOT ratio GREATER 0)
+string(JSON fdatasync_us GET "${output}" fdatasync_p50_us)
+if(NOT bench STREQUAL "queue" OR NOT row_count EQUAL 2 OR NOT ratio GREATER 0 OR
+   NOT fdatasync_us GREATER 0)
   message(FATAL_ERROR "queue_bench --json printed an unexpected line")
 endif()
 
