@@ -1,7 +1,6 @@
 #include "bench/cycle_run.h"
 
 #include <fmt/format.h>
-#include <sys/resource.h>
 
 #include <atomic>
 #include <memory>
@@ -11,6 +10,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "bench/load_window.h"
 #include "bench/measurement.h"
 
 namespace dsc::bench {
@@ -43,33 +43,6 @@ class TaskLedger {
   std::unordered_set<std::string> outstanding_;
 };
 
-// The first error any client hit; the others stop when they see it.
-class FirstFailure {
- public:
-  void Set(const Status& status) {
-    std::lock_guard lock(mutex_);
-    if (status_.ok()) status_ = status;
-    failed_ = true;
-  }
-  bool HasFailed() const { return failed_; }
-  Status Get() const {
-    std::lock_guard lock(mutex_);
-    return status_;
-  }
-
- private:
-  mutable std::mutex mutex_;
-  Status status_;
-  std::atomic<bool> failed_{false};
-};
-
-double ProcessCpuSeconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
-  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
-
 // A unique, recognisable payload of exactly `bytes` bytes (>= 40):
 // "qb-<run>-c<client>-<seq>-" padded with dots.
 std::string MakePayload(const std::string& run_tag, int client, uint64_t seq, size_t bytes) {
@@ -83,14 +56,9 @@ struct ClientResult {
   uint64_t cycles = 0;       // all completed cycles
 };
 
-struct Window {
-  Clock::time_point start;
-  Clock::time_point end;
-};
-
 // One client: cycles until the window has passed or any client failed.
 void RunClient(QueueConnection& connection, int client, const std::string& run_tag,
-               size_t payload_bytes, const Window& window, TaskLedger& ledger,
+               size_t payload_bytes, const LoadWindow& window, TaskLedger& ledger,
                FirstFailure& failure, ClientResult& result) {
   auto fail = [&](const Status& status) {
     failure.Set(status.WithContext("client " + std::to_string(client)));
@@ -112,7 +80,7 @@ void RunClient(QueueConnection& connection, int client, const std::string& run_t
     const Clock::time_point end = Clock::now();
 
     ++result.cycles;
-    if (end >= window.start && end < window.end) result.latencies.Add(end - start);
+    if (window.Contains(end)) result.latencies.Add(end - start);
     if (end >= window.end) return;
   }
 }
@@ -132,9 +100,7 @@ Result<QueueRow> RunCycles(QueueSystem& system, const CycleRunOptions& options) 
   TaskLedger ledger;
   FirstFailure failure;
   std::vector<ClientResult> results(static_cast<size_t>(options.clients));
-  Window window;
-  window.start = Clock::now() + std::chrono::duration_cast<Clock::duration>(options.warmup);
-  window.end = window.start + std::chrono::duration_cast<Clock::duration>(options.window);
+  const LoadWindow window = LoadWindow::AfterWarmup(options.warmup, options.window);
 
   std::vector<std::thread> threads;
   threads.reserve(static_cast<size_t>(options.clients));

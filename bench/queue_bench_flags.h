@@ -30,10 +30,11 @@ struct QueueBenchFlags {
   size_t payload_bytes = 100;          // per task
   bool json = false;                   // print one JSON line instead of the table
   bool keep = false;                   // keep the data directories afterwards
-  bool help = false;                   // print kQueueBenchUsage and exit
+  bool help = false;                   // print QueueBenchUsage() and exit
 };
 
-extern const char kQueueBenchUsage[];
+// What --help prints: every flag, with its default.
+std::string QueueBenchUsage();
 
 // InvalidArgument, with a message naming the flag, on bad input.
 Result<QueueBenchFlags> ParseQueueBenchFlags(int argc, const char* const* argv);

@@ -134,11 +134,11 @@ int main(int argc, char** argv) {
   dsc::Result<dsc::bench::QueueBenchFlags> flags = dsc::bench::ParseQueueBenchFlags(argc, argv);
   if (!flags.ok()) {
     std::cerr << "queue_bench: " << flags.status().message() << "\n"
-              << dsc::bench::kQueueBenchUsage;
+              << dsc::bench::QueueBenchUsage();
     return 2;
   }
   if (flags->help) {
-    std::cout << dsc::bench::kQueueBenchUsage;
+    std::cout << dsc::bench::QueueBenchUsage();
     return 0;
   }
   return dsc::bench::Run(*flags);

@@ -22,10 +22,11 @@ struct WalBenchFlags {
   size_t payload_bytes = 100;                 // per record
   std::vector<int> threads = {1, 4, 16, 64};  // one Log row per count
   bool keep = false;                          // keep the directory afterwards
-  bool help = false;                          // print kWalBenchUsage and exit
+  bool help = false;                          // print WalBenchUsage() and exit
 };
 
-extern const char kWalBenchUsage[];
+// What --help prints: every flag, with its default.
+std::string WalBenchUsage();
 
 // InvalidArgument, with a message naming the flag, on bad input.
 Result<WalBenchFlags> ParseWalBenchFlags(int argc, const char* const* argv);

@@ -79,11 +79,11 @@ int Run(const WalBenchFlags& flags) {
 int main(int argc, char** argv) {
   dsc::Result<dsc::bench::WalBenchFlags> flags = dsc::bench::ParseWalBenchFlags(argc, argv);
   if (!flags.ok()) {
-    std::cerr << "wal_bench: " << flags.status().message() << "\n" << dsc::bench::kWalBenchUsage;
+    std::cerr << "wal_bench: " << flags.status().message() << "\n" << dsc::bench::WalBenchUsage();
     return 2;
   }
   if (flags->help) {
-    std::cout << dsc::bench::kWalBenchUsage;
+    std::cout << dsc::bench::WalBenchUsage();
     return 0;
   }
   // Keep stdout to the table and the JSON line: each row opens a fresh

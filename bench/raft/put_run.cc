@@ -1,7 +1,6 @@
 #include "bench/raft/put_run.h"
 
 #include <fmt/format.h>
-#include <sys/resource.h>
 
 #include <atomic>
 #include <memory>
@@ -10,44 +9,13 @@
 #include <thread>
 #include <vector>
 
+#include "bench/load_window.h"
 #include "bench/measurement.h"
 
 namespace dsc::bench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// The first error any client hit; the others stop when they see it.
-class FirstFailure {
- public:
-  void Set(const Status& status) {
-    std::lock_guard lock(mutex_);
-    if (status_.ok()) status_ = status;
-    failed_ = true;
-  }
-  bool HasFailed() const { return failed_; }
-  Status Get() const {
-    std::lock_guard lock(mutex_);
-    return status_;
-  }
-
- private:
-  mutable std::mutex mutex_;
-  Status status_;
-  std::atomic<bool> failed_{false};
-};
-
-double ProcessCpuSeconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
-  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
-
-struct Window {
-  Clock::time_point start;
-  Clock::time_point end;
-};
 
 struct ClientResult {
   LatencySamples latencies;        // of the puts acknowledged inside the window
@@ -57,7 +25,7 @@ struct ClientResult {
 
 // One client: puts until the window has passed or any client failed.
 void RunClient(KvConnection& connection, int client, const std::string& key_prefix,
-               size_t value_bytes, const Window& window, FirstFailure& failure,
+               size_t value_bytes, const LoadWindow& window, FirstFailure& failure,
                ClientResult& result) {
   std::string key;
   std::string value;
@@ -78,7 +46,7 @@ void RunClient(KvConnection& connection, int client, const std::string& key_pref
     } else {
       result.sample.back() = {key, value};
     }
-    if (end >= window.start && end < window.end) result.latencies.Add(end - start);
+    if (window.Contains(end)) result.latencies.Add(end - start);
     if (end >= window.end) return;
   }
 }
@@ -97,9 +65,7 @@ Result<PutRow> RunPuts(KvSystem& system, const PutRunOptions& options) {
   const std::string key_prefix = fmt::format("rb-{:08x}-", std::random_device{}());
   FirstFailure failure;
   std::vector<ClientResult> results(static_cast<size_t>(options.clients));
-  Window window;
-  window.start = Clock::now() + std::chrono::duration_cast<Clock::duration>(options.warmup);
-  window.end = window.start + std::chrono::duration_cast<Clock::duration>(options.window);
+  const LoadWindow window = LoadWindow::AfterWarmup(options.warmup, options.window);
 
   std::vector<std::thread> threads;
   threads.reserve(static_cast<size_t>(options.clients));

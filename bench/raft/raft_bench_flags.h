@@ -2,7 +2,7 @@
 //
 //   raft_bench [--dsc PATH] [--etcd PATH] [--dir DIR] [--seconds S] [--warmup S]
 //              [--clients N,N,...] [--value-bytes N] [--runs N] [--systems dsc,etcd]
-//              [--dsc-arg FLAG]... [--json] [--keep]
+//              [--dsc-arg=FLAG]... [--json] [--keep]
 //
 // Thread-safety: plain functions.
 #pragma once
@@ -38,10 +38,11 @@ struct RaftBenchFlags {
   std::vector<std::string> dsc_args;
   bool json = false;  // print one JSON line instead of the tables
   bool keep = false;  // keep the data directories and logs afterwards
-  bool help = false;  // print kRaftBenchUsage and exit
+  bool help = false;  // print RaftBenchUsage() and exit
 };
 
-extern const char kRaftBenchUsage[];
+// What --help prints: every flag, with its default.
+std::string RaftBenchUsage();
 
 // InvalidArgument, with a message naming the flag, on bad input.
 Result<RaftBenchFlags> ParseRaftBenchFlags(int argc, const char* const* argv);

@@ -163,11 +163,11 @@ int Run(const RaftBenchFlags& flags) {
 int main(int argc, char** argv) {
   dsc::Result<dsc::bench::RaftBenchFlags> flags = dsc::bench::ParseRaftBenchFlags(argc, argv);
   if (!flags.ok()) {
-    std::cerr << "raft_bench: " << flags.status().message() << "\n" << dsc::bench::kRaftBenchUsage;
+    std::cerr << "raft_bench: " << flags.status().message() << "\n" << dsc::bench::RaftBenchUsage();
     return 2;
   }
   if (flags->help) {
-    std::cout << dsc::bench::kRaftBenchUsage;
+    std::cout << dsc::bench::RaftBenchUsage();
     return 0;
   }
   return dsc::bench::Run(*flags);

@@ -1,0 +1,35 @@
+// The benchmarks' command lines, on CLI11 like `dsc`'s own: the flags that
+// wal_bench, queue_bench and raft_bench share, and one way to turn CLI11's
+// verdict into a Status the mains print.
+//
+// Thread-safety: plain functions on an App the caller owns.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "base/status.h"
+
+namespace dsc::bench {
+
+// --dir DIR: the bench makes its fresh data directory inside DIR.
+void AddDirFlag(CLI::App& app, std::string* parent_dir, const std::string& what);
+// --seconds S: the measured window (or run) of each row, > 0.
+void AddSecondsFlag(CLI::App& app, double* seconds, const std::string& what);
+// --warmup S: unmeasured work before each window, >= 0.
+void AddWarmupFlag(CLI::App& app, double* seconds, const std::string& what);
+// NAME N,N,...: counts from 1 to `max`, one row per count.
+void AddCountListFlag(CLI::App& app, const std::string& name, std::vector<int>* counts, int max,
+                      const std::string& what);
+// --keep: keep the data directories afterwards.
+void AddKeepFlag(CLI::App& app, bool* keep);
+// --json: one JSON line instead of the tables.
+void AddJsonFlag(CLI::App& app, bool* json);
+
+// Parses argv into the flags `app` was given. --help sets *help; bad input
+// is InvalidArgument with CLI11's message, which names the flag.
+Status ParseBenchCommandLine(CLI::App& app, int argc, const char* const* argv, bool* help);
+
+}  // namespace dsc::bench
