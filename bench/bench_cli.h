@@ -6,6 +6,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -31,5 +32,53 @@ void AddJsonFlag(CLI::App& app, bool* json);
 // Parses argv into the flags `app` was given. --help sets *help; bad input
 // is InvalidArgument with CLI11's message, which names the flag.
 Status ParseBenchCommandLine(CLI::App& app, int argc, const char* const* argv, bool* help);
+
+// Flags' defaults, with parent_dir = DSC_BENCH_DEFAULT_PARENT (the build
+// directory, set by CMake for each bench).
+#ifdef DSC_BENCH_DEFAULT_PARENT
+template <typename Flags>
+Flags WithDefaultDir() {
+  Flags flags;
+  flags.parent_dir = DSC_BENCH_DEFAULT_PARENT;
+  return flags;
+}
+#endif
+
+// One bench's command line: `define(app, flags)` declares the flags on
+// `app`, writing into `flags`, whose values on entry are the defaults.
+// Flags needs a `bool help`.
+template <typename Flags>
+class BenchCommandLine {
+ public:
+  using Define = void (*)(CLI::App& app, Flags& flags);
+
+  BenchCommandLine(std::string name, std::string description, Flags defaults, Define define)
+      : name_(std::move(name)),
+        description_(std::move(description)),
+        defaults_(std::move(defaults)),
+        define_(define) {}
+
+  // What --help prints: every flag, with its default.
+  std::string Usage() const {
+    Flags flags = defaults_;
+    CLI::App app(description_, name_);
+    define_(app, flags);
+    return app.help();
+  }
+
+  Result<Flags> Parse(int argc, const char* const* argv) const {
+    Flags flags = defaults_;
+    CLI::App app(description_, name_);
+    define_(app, flags);
+    DSC_RETURN_IF_ERROR(ParseBenchCommandLine(app, argc, argv, &flags.help));
+    return flags;
+  }
+
+ private:
+  std::string name_;
+  std::string description_;
+  Flags defaults_;
+  Define define_;
+};
 
 }  // namespace dsc::bench

@@ -28,34 +28,21 @@ void DefineFlags(CLI::App& app, QueueBenchFlags& flags) {
   AddKeepFlag(app, &flags.keep);
 }
 
-CLI::App MakeApp() {
-  return CLI::App(
+const BenchCommandLine<QueueBenchFlags>& CommandLine() {
+  static const BenchCommandLine<QueueBenchFlags> command_line(
+      "queue_bench",
       "Durable enqueue + lease + ack cycles per second: dsc's queue node (--fsync always)\n"
       "against beanstalkd (binlog, fsync on every write), both started here.",
-      "queue_bench");
-}
-
-QueueBenchFlags Defaults() {
-  QueueBenchFlags flags;
-  flags.parent_dir = DSC_BENCH_DEFAULT_PARENT;
-  return flags;
+      WithDefaultDir<QueueBenchFlags>(), DefineFlags);
+  return command_line;
 }
 
 }  // namespace
 
-std::string QueueBenchUsage() {
-  QueueBenchFlags defaults = Defaults();
-  CLI::App app = MakeApp();
-  DefineFlags(app, defaults);
-  return app.help();
-}
+std::string QueueBenchUsage() { return CommandLine().Usage(); }
 
 Result<QueueBenchFlags> ParseQueueBenchFlags(int argc, const char* const* argv) {
-  QueueBenchFlags flags = Defaults();
-  CLI::App app = MakeApp();
-  DefineFlags(app, flags);
-  DSC_RETURN_IF_ERROR(ParseBenchCommandLine(app, argc, argv, &flags.help));
-  return flags;
+  return CommandLine().Parse(argc, argv);
 }
 
 }  // namespace dsc::bench

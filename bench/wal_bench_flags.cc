@@ -18,34 +18,21 @@ void DefineFlags(CLI::App& app, WalBenchFlags& flags) {
   AddKeepFlag(app, &flags.keep);
 }
 
-CLI::App MakeApp() {
-  return CLI::App(
+const BenchCommandLine<WalBenchFlags>& CommandLine() {
+  static const BenchCommandLine<WalBenchFlags> command_line(
+      "wal_bench",
       "Durable appends per second on a real disk: a raw write + fdatasync loop against\n"
       "an `always` Log with 1..N appenders (group commit).",
-      "wal_bench");
-}
-
-WalBenchFlags Defaults() {
-  WalBenchFlags flags;
-  flags.parent_dir = DSC_BENCH_DEFAULT_PARENT;
-  return flags;
+      WithDefaultDir<WalBenchFlags>(), DefineFlags);
+  return command_line;
 }
 
 }  // namespace
 
-std::string WalBenchUsage() {
-  WalBenchFlags defaults = Defaults();
-  CLI::App app = MakeApp();
-  DefineFlags(app, defaults);
-  return app.help();
-}
+std::string WalBenchUsage() { return CommandLine().Usage(); }
 
 Result<WalBenchFlags> ParseWalBenchFlags(int argc, const char* const* argv) {
-  WalBenchFlags flags = Defaults();
-  CLI::App app = MakeApp();
-  DefineFlags(app, flags);
-  DSC_RETURN_IF_ERROR(ParseBenchCommandLine(app, argc, argv, &flags.help));
-  return flags;
+  return CommandLine().Parse(argc, argv);
 }
 
 }  // namespace dsc::bench

@@ -11,7 +11,7 @@ constexpr size_t kMaxValueBytes = 65536;
 constexpr int kMaxRuns = 100;
 
 // The command line, writing into `flags` (whose values are the defaults).
-void DefineFlags(CLI::App& app, RaftBenchFlags& flags, std::string& systems) {
+void DefineFlags(CLI::App& app, RaftBenchFlags& flags) {
   app.option_defaults()->always_capture_default();
   app.add_option("--dsc", flags.dsc_binary,
                  "the dsc binary (default: the one built beside this bench)");
@@ -29,7 +29,7 @@ void DefineFlags(CLI::App& app, RaftBenchFlags& flags, std::string& systems) {
                  "rounds over every client count and both systems, each on fresh clusters; "
                  "the tables show min and median")
       ->check(CLI::Range(1, kMaxRuns));
-  app.add_option("--systems", systems,
+  app.add_option("--systems", flags.systems,
                  "dsc, etcd or dsc,etcd: one alone has no ratios, but is handy under a profiler")
       ->check(CLI::IsMember({"dsc", "etcd", "dsc,etcd", "etcd,dsc"}));
   // One value per --dsc-arg, even one that starts with "--" (so it is
@@ -43,39 +43,26 @@ void DefineFlags(CLI::App& app, RaftBenchFlags& flags, std::string& systems) {
   AddKeepFlag(app, &flags.keep);
 }
 
-CLI::App MakeApp() {
-  return CLI::App(
+const BenchCommandLine<RaftBenchFlags>& CommandLine() {
+  static const BenchCommandLine<RaftBenchFlags> command_line(
+      "raft_bench",
       "Durable PUTs per second and their p50/p99 latency on a three-node cluster: dsc's\n"
       "Raft KV (dsc raft serve, default flags) against etcd (three members, its HTTP/JSON\n"
       "gateway), both started here on loopback, both driven by the same load generator:\n"
       "N clients, each with one keep-alive connection to the leader, putting distinct keys.",
-      "raft_bench");
-}
-
-RaftBenchFlags Defaults() {
-  RaftBenchFlags flags;
-  flags.parent_dir = DSC_BENCH_DEFAULT_PARENT;
-  return flags;
+      WithDefaultDir<RaftBenchFlags>(), DefineFlags);
+  return command_line;
 }
 
 }  // namespace
 
-std::string RaftBenchUsage() {
-  RaftBenchFlags defaults = Defaults();
-  std::string systems = "dsc,etcd";
-  CLI::App app = MakeApp();
-  DefineFlags(app, defaults, systems);
-  return app.help();
-}
+std::string RaftBenchUsage() { return CommandLine().Usage(); }
 
 Result<RaftBenchFlags> ParseRaftBenchFlags(int argc, const char* const* argv) {
-  RaftBenchFlags flags = Defaults();
-  std::string systems = "dsc,etcd";
-  CLI::App app = MakeApp();
-  DefineFlags(app, flags, systems);
-  DSC_RETURN_IF_ERROR(ParseBenchCommandLine(app, argc, argv, &flags.help));
-  flags.run_dsc = systems.find("dsc") != std::string::npos;
-  flags.run_etcd = systems.find("etcd") != std::string::npos;
+  Result<RaftBenchFlags> flags = CommandLine().Parse(argc, argv);
+  if (!flags.ok()) return flags;
+  flags->run_dsc = flags->systems.find("dsc") != std::string::npos;
+  flags->run_etcd = flags->systems.find("etcd") != std::string::npos;
   return flags;
 }
 

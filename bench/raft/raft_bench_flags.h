@@ -30,7 +30,8 @@ struct RaftBenchFlags {
   std::vector<int> clients = {1, 64};  // concurrent clients, one row per count, system and run
   size_t value_bytes = 100;            // per put
   int runs = 3;                        // rounds over every client count and system
-  bool run_dsc = true;                 // --systems: which of the two to measure
+  std::string systems = "dsc,etcd";    // --systems: which of the two to measure,
+  bool run_dsc = true;                 // ... as these two say
   bool run_etcd = true;
   // --dsc-arg: extra flags for every dsc node (diagnosis: "what if
   // --snapshot-every were higher?"); the report prints them. Empty: the
