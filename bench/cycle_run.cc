@@ -10,6 +10,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "base/first_error.h"
 #include "bench/load_window.h"
 #include "bench/measurement.h"
 
@@ -59,11 +60,11 @@ struct ClientResult {
 // One client: cycles until the window has passed or any client failed.
 void RunClient(QueueConnection& connection, int client, const std::string& run_tag,
                size_t payload_bytes, const LoadWindow& window, TaskLedger& ledger,
-               FirstFailure& failure, ClientResult& result) {
+               FirstError& failure, ClientResult& result) {
   auto fail = [&](const Status& status) {
     failure.Set(status.WithContext("client " + std::to_string(client)));
   };
-  for (uint64_t seq = 0; !failure.HasFailed(); ++seq) {
+  for (uint64_t seq = 0; !failure.failed(); ++seq) {
     const std::string payload = MakePayload(run_tag, client, seq, payload_bytes);
     ledger.Expect(payload);
 
@@ -98,7 +99,7 @@ Result<QueueRow> RunCycles(QueueSystem& system, const CycleRunOptions& options) 
   // Payloads name the run, so a task left over from anything else is caught.
   const std::string run_tag = fmt::format("{:08x}", std::random_device{}());
   TaskLedger ledger;
-  FirstFailure failure;
+  FirstError failure;
   std::vector<ClientResult> results(static_cast<size_t>(options.clients));
   const LoadWindow window = LoadWindow::AfterWarmup(options.warmup, options.window);
 
@@ -119,7 +120,7 @@ Result<QueueRow> RunCycles(QueueSystem& system, const CycleRunOptions& options) 
   const double client_cpu_end = ProcessCpuSeconds();
   for (std::thread& thread : threads) thread.join();
 
-  if (failure.HasFailed()) return failure.Get().WithContext(system.name());
+  if (failure.failed()) return failure.Get().WithContext(system.name());
   if (!server_cpu_start.ok()) return server_cpu_start.status();
   if (!server_cpu_end.ok()) return server_cpu_end.status();
 

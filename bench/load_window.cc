@@ -12,17 +12,6 @@ LoadWindow LoadWindow::AfterWarmup(std::chrono::duration<double> warmup,
   return w;
 }
 
-void FirstFailure::Set(const Status& status) {
-  std::lock_guard lock(mutex_);
-  if (status_.ok()) status_ = status;
-  failed_ = true;
-}
-
-Status FirstFailure::Get() const {
-  std::lock_guard lock(mutex_);
-  return status_;
-}
-
 double ProcessCpuSeconds() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);

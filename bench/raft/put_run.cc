@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/first_error.h"
 #include "bench/load_window.h"
 #include "bench/measurement.h"
 
@@ -25,11 +26,11 @@ struct ClientResult {
 
 // One client: puts until the window has passed or any client failed.
 void RunClient(KvConnection& connection, int client, const std::string& key_prefix,
-               size_t value_bytes, const LoadWindow& window, FirstFailure& failure,
+               size_t value_bytes, const LoadWindow& window, FirstError& failure,
                ClientResult& result) {
   std::string key;
   std::string value;
-  for (uint64_t seq = 0; !failure.HasFailed(); ++seq) {
+  for (uint64_t seq = 0; !failure.failed(); ++seq) {
     key = fmt::format("{}c{}-{}", key_prefix, client, seq);
     value = key;
     value.resize(value_bytes, '.');
@@ -63,7 +64,7 @@ Result<PutRow> RunPuts(KvSystem& system, const PutRunOptions& options) {
 
   // Keys name the run, so the count afterwards sees only this run's keys.
   const std::string key_prefix = fmt::format("rb-{:08x}-", std::random_device{}());
-  FirstFailure failure;
+  FirstError failure;
   std::vector<ClientResult> results(static_cast<size_t>(options.clients));
   const LoadWindow window = LoadWindow::AfterWarmup(options.warmup, options.window);
 
@@ -90,7 +91,7 @@ Result<PutRow> RunPuts(KvSystem& system, const PutRunOptions& options) {
   // server threads; let them go before the checks.
   connections.clear();
 
-  if (failure.HasFailed()) return failure.Get().WithContext(system.name());
+  if (failure.failed()) return failure.Get().WithContext(system.name());
   if (!server_cpu_start.ok()) return server_cpu_start.status();
   if (!server_cpu_end.ok()) return server_cpu_end.status();
 
