@@ -1,5 +1,6 @@
-// What every `dsc <system> serve` checks before it starts, and how it says
-// no: one line on stderr and an exit code scripts can tell apart.
+// What every `dsc <system> serve` checks before it starts, how it says no
+// (one line on stderr and an exit code scripts can tell apart), and how it
+// ends after its shutdown signal.
 //
 // Thread-safety: stateless functions.
 #pragma once
@@ -23,5 +24,12 @@ int ExitWithReason(std::string_view command, int code, std::string_view reason);
 // the flag.
 Result<ListenAddress> ValidateServeFlags(const std::string& id, const std::string& listen,
                                          const std::string& data_dir);
+
+// After the shutdown signal and the close: logs how the node stopped and
+// returns its exit code. A fatal error met while serving (a failed fsync,
+// say) wins over a failed close; `closed_what` names what was closed ("the
+// queue").
+int ExitAfterShutdown(const std::string& id, const Status& fatal, const Status& closed,
+                      std::string_view closed_what, int signal_number);
 
 }  // namespace dsc::node

@@ -1,7 +1,6 @@
 // dsc::lognode::Serve: wires the pieces of the log node together and runs
 // it until SIGTERM/SIGINT (or a fatal log error).
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include <cstdio>
 #include <memory>
@@ -71,16 +70,7 @@ int Serve(const ServeOptions& options) {
   // Stop serving first, so no append races the close.
   server.Stop();
   Status closed = log->Close();
-  if (Status error = fatal.Get(); !error.ok()) {
-    spdlog::error("node {} stopped: {}", options.id, error.ToString());
-    return node::kExitFailure;
-  }
-  if (!closed.ok()) {
-    spdlog::error("node {}: closing the log failed: {}", options.id, closed.ToString());
-    return node::kExitFailure;
-  }
-  spdlog::info("node {} stopped cleanly (signal {})", options.id, signal_number);
-  return 0;
+  return node::ExitAfterShutdown(options.id, fatal.Get(), closed, "the log", signal_number);
 }
 // ANCHOR_END: serve
 

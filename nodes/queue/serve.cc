@@ -1,7 +1,6 @@
 // dsc::queue::Serve: wires the queue node together and runs it until
 // SIGTERM/SIGINT (or a fatal log error).
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include <cstdio>
 #include <memory>
@@ -82,16 +81,7 @@ int Serve(const ServeOptions& options) {
   service->Shutdown();
   server.Stop();
   Status closed = service->Close();
-  if (Status error = fatal.Get(); !error.ok()) {
-    spdlog::error("node {} stopped: {}", options.id, error.ToString());
-    return node::kExitFailure;
-  }
-  if (!closed.ok()) {
-    spdlog::error("node {}: closing the queue failed: {}", options.id, closed.ToString());
-    return node::kExitFailure;
-  }
-  spdlog::info("node {} stopped cleanly (signal {})", options.id, signal_number);
-  return 0;
+  return node::ExitAfterShutdown(options.id, fatal.Get(), closed, "the queue", signal_number);
 }
 // ANCHOR_END: serve
 

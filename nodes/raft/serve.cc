@@ -110,16 +110,7 @@ int Serve(const ServeOptions& options) {
   const int signal_number = shutdown.Wait();
   server.Stop();
   Status closed = service->Close();
-  if (Status error = fatal.Get(); !error.ok()) {
-    spdlog::error("node {} stopped: {}", options.id, error.ToString());
-    return node::kExitFailure;
-  }
-  if (!closed.ok()) {
-    spdlog::error("node {}: closing failed: {}", options.id, closed.ToString());
-    return node::kExitFailure;
-  }
-  spdlog::info("node {} stopped cleanly (signal {})", options.id, signal_number);
-  return 0;
+  return node::ExitAfterShutdown(options.id, fatal.Get(), closed, "the Raft node", signal_number);
 }
 
 }  // namespace dsc::raft
