@@ -2,6 +2,10 @@
 
 namespace dsc::bench {
 
+void AddDscFlag(CLI::App& app, std::string* dsc_binary) {
+  app.add_option("--dsc", *dsc_binary, "the dsc binary (default: the one built beside this bench)");
+}
+
 void AddDirFlag(CLI::App& app, std::string* parent_dir, const std::string& what) {
   app.add_option("--dir", *parent_dir,
                  what +

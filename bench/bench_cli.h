@@ -15,6 +15,9 @@
 
 namespace dsc::bench {
 
+// --dsc PATH: the dsc binary under test; empty means the one this build
+// made (FindDscBinary in server_process.h).
+void AddDscFlag(CLI::App& app, std::string* dsc_binary);
 // --dir DIR: the bench makes its fresh data directory inside DIR.
 void AddDirFlag(CLI::App& app, std::string* parent_dir, const std::string& what);
 // --seconds S: the measured window (or run) of each row, > 0.

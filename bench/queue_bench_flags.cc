@@ -12,8 +12,7 @@ constexpr size_t kMaxPayloadBytes = 4096;
 // The command line, writing into `flags` (whose values are the defaults).
 void DefineFlags(CLI::App& app, QueueBenchFlags& flags) {
   app.option_defaults()->always_capture_default();
-  app.add_option("--dsc", flags.dsc_binary,
-                 "the dsc binary (default: the one built beside this bench)");
+  AddDscFlag(app, &flags.dsc_binary);
   app.add_option("--beanstalkd", flags.beanstalkd_binary,
                  "the beanstalkd binary, a path or a name in $PATH");
   AddDirFlag(app, &flags.parent_dir, "keep both servers' data");

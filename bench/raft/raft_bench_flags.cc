@@ -13,8 +13,7 @@ constexpr int kMaxRuns = 100;
 // The command line, writing into `flags` (whose values are the defaults).
 void DefineFlags(CLI::App& app, RaftBenchFlags& flags) {
   app.option_defaults()->always_capture_default();
-  app.add_option("--dsc", flags.dsc_binary,
-                 "the dsc binary (default: the one built beside this bench)");
+  AddDscFlag(app, &flags.dsc_binary);
   app.add_option("--etcd", flags.etcd_binary,
                  "the etcd binary, a path or a name in $PATH (apt-get install etcd-server)");
   AddDirFlag(app, &flags.parent_dir, "keep both clusters' data");
