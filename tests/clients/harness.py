@@ -255,6 +255,28 @@ class Context:
                 if port is not None or attempt == 2:
                     raise
 
+    def client_command(self, language, script):
+        """The command line that runs clients/<language>'s `script` (a name
+        without extension, like "queue_producer"): Python from the clients'
+        venv, or Node on the built TypeScript. Skips the test when the
+        client is not set up, and fails it when the build is stale."""
+        if language == "python":
+            folder = os.path.join(self.repo, "clients", "python")
+            python = os.path.join(folder, ".venv", "bin", "python")
+            if not os.access(python, os.X_OK):
+                skip(f"{python} is missing: run clients/setup.sh (make deps does)")
+            return [python, os.path.join(folder, f"{script}.py")]
+        folder = os.path.join(self.repo, "clients", "ts")
+        dist = os.path.join(folder, "dist")
+        built = os.path.join(dist, ".built")
+        if not os.path.exists(built):
+            skip(f"{dist} is not built: run clients/setup.sh (make deps does)")
+        newest_source = max(os.path.getmtime(os.path.join(folder, "src", name))
+                            for name in os.listdir(os.path.join(folder, "src")))
+        check(newest_source <= os.path.getmtime(built),
+              f"{dist} is older than clients/ts/src: run clients/setup.sh to rebuild it")
+        return ["node", os.path.join(dist, f"{script}.js")]
+
     def start(self, command, name, cwd=None, env=None):
         """Starts a program in the background (see Process)."""
         process = Process(command, self.workdir, self._unique(name), cwd, env)

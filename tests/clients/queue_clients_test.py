@@ -6,7 +6,6 @@ scripts as processes, and checks the outcome through the node's HTTP API
 only when clients/setup.sh has not been run (no venv, no TypeScript build).
 """
 
-import os
 import re
 
 import harness
@@ -27,25 +26,8 @@ class Clients:
 
     def __init__(self, ctx, language):
         self.language = language
-        if language == "python":
-            folder = os.path.join(ctx.repo, "clients", "python")
-            python = os.path.join(folder, ".venv", "bin", "python")
-            if not os.access(python, os.X_OK):
-                harness.skip(f"{python} is missing: run clients/setup.sh (make deps does)")
-            self.producer = [python, os.path.join(folder, "queue_producer.py")]
-            self.worker = [python, os.path.join(folder, "queue_worker.py")]
-        else:
-            folder = os.path.join(ctx.repo, "clients", "ts")
-            dist = os.path.join(folder, "dist")
-            built = os.path.join(dist, ".built")
-            if not os.path.exists(built):
-                harness.skip(f"{dist} is not built: run clients/setup.sh (make deps does)")
-            newest_source = max(os.path.getmtime(os.path.join(folder, "src", name))
-                                 for name in os.listdir(os.path.join(folder, "src")))
-            check(newest_source <= os.path.getmtime(built),
-                  f"{dist} is older than clients/ts/src: run clients/setup.sh to rebuild it")
-            self.producer = ["node", os.path.join(dist, "queue_producer.js")]
-            self.worker = ["node", os.path.join(dist, "queue_worker.js")]
+        self.producer = ctx.client_command(language, "queue_producer")
+        self.worker = ctx.client_command(language, "queue_worker")
 
 
 def produce(ctx, clients, node, *args):

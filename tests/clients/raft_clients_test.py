@@ -8,7 +8,6 @@ what the client prints. A case skips only when clients/setup.sh has not
 been run (no venv, no TypeScript build).
 """
 
-import os
 import re
 import signal
 
@@ -71,23 +70,7 @@ class Client:
 
     def __init__(self, ctx, language):
         self.ctx, self.language = ctx, language
-        if language == "python":
-            folder = os.path.join(ctx.repo, "clients", "python")
-            python = os.path.join(folder, ".venv", "bin", "python")
-            if not os.access(python, os.X_OK):
-                harness.skip(f"{python} is missing: run clients/setup.sh (make deps does)")
-            self.command = [python, os.path.join(folder, "raft_client.py")]
-        else:
-            folder = os.path.join(ctx.repo, "clients", "ts")
-            dist = os.path.join(folder, "dist")
-            built = os.path.join(dist, ".built")
-            if not os.path.exists(built):
-                harness.skip(f"{dist} is not built: run clients/setup.sh (make deps does)")
-            newest_source = max(os.path.getmtime(os.path.join(folder, "src", name))
-                                 for name in os.listdir(os.path.join(folder, "src")))
-            check(newest_source <= os.path.getmtime(built),
-                  f"{dist} is older than clients/ts/src: run clients/setup.sh to rebuild it")
-            self.command = ["node", os.path.join(dist, "raft_client.js")]
+        self.command = ctx.client_command(language, "raft_client")
 
     def args(self, urls, *words):
         return [*self.command, "--url", ",".join(urls), "--give-up-after", GIVE_UP, *words]
