@@ -1,7 +1,7 @@
 # Every dependency comes from Debian's packages (see scripts/install-deps.sh).
 find_package(Threads REQUIRED)
 find_package(RocksDB 7.8 CONFIG REQUIRED)        # RocksDB::rocksdb-shared
-find_package(Boost 1.74 CONFIG REQUIRED)         # Boost::headers (Asio, Beast, CRC)
+find_package(Boost 1.81 CONFIG REQUIRED)         # Boost::headers (Asio, Beast, CRC); 1.81: see scripts/apt-packages.txt
 find_package(PkgConfig REQUIRED)
 # Debian ships cpp-httplib as a header plus a shared library and no CMake
 # config. Link it only through this target: its -DCPPHTTPLIB_*_SUPPORT flags
