@@ -23,8 +23,9 @@
 #   "P% checks passed, F checks failed out of T"
 # or, where no Docker engine can be had, "skipped: REASON" (exit 0).
 #
-# Without a running engine it runs docker-bootstrap.sh (as root), from
-# $DSC_DOCKER_BOOTSTRAP or ../shared/tools/ beside the repository.
+# Without a running engine it runs (as root) $DSC_DOCKER_BOOTSTRAP when that
+# is set, else the project's scripts/docker-bootstrap.sh, which installs
+# and starts one (docs/MACHINE.md, "Docker").
 set -uo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -49,7 +50,7 @@ wants() { [[ " ${systems[*]} " == *" $1 "* ]]; }
 ensure_engine() {
   docker info >/dev/null 2>&1 && return 0
   local bootstrap=""
-  for candidate in "${DSC_DOCKER_BOOTSTRAP:-}" "$repo/../shared/tools/docker-bootstrap.sh"; do
+  for candidate in "${DSC_DOCKER_BOOTSTRAP:-}" "$repo/scripts/docker-bootstrap.sh"; do
     if [[ -n "$candidate" && -x "$candidate" ]]; then
       bootstrap="$candidate"
       break

@@ -1,5 +1,5 @@
 // libFuzzer target for what a Raft node decodes from the network and from
-// its log (RELIABILITY.md, family 6): a peer message's JSON
+// its log (docs/RELIABILITY.md, family 6): a peer message's JSON
 // (message_json.h) and a KV command's bytes (kv_command.h).
 //
 // Whatever the input, decoding must return an error rather than crash,

@@ -24,7 +24,7 @@ case "${1:-}" in
   *) echo "install-book-deps: unknown option '$1' (try --help)" >&2; exit 2 ;;
 esac
 
-# crate version: the pins of MACHINE.md.
+# crate version: the pins of docs/MACHINE.md.
 crates=("mdbook 0.5.4" "mdbook-mermaid 0.17.1" "mdbook-linkcheck2 0.12.0")
 
 say() { echo "install-book-deps: $*"; }

@@ -17,7 +17,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, existsSync } 
 import { tmpdir } from 'node:os';
 import { extname, join, normalize, relative, resolve, sep } from 'node:path';
 
-// Launch flags that work on this kind of machine (see MACHINE.md).
+// Launch flags that work on this kind of machine (see docs/MACHINE.md).
 const CHROMIUM_FLAGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync',

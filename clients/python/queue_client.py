@@ -1,4 +1,4 @@
-"""A small client for the dsc work queue's HTTP API (DESIGN.md, "Queue").
+"""A small client for the dsc work queue's HTTP API (docs/DESIGN.md, "Queue").
 
 queue_producer.py and queue_worker.py share it. Every method is one HTTP
 request; the interesting part is what happens when a request fails:

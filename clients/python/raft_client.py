@@ -1,4 +1,4 @@
-"""A leader-following client for the dsc Raft KV store (DESIGN.md, "Raft"),
+"""A leader-following client for the dsc Raft KV store (docs/DESIGN.md, "Raft"),
 and a tiny command line around it.
 
     .venv/bin/python raft_client.py put color blue

@@ -1,5 +1,5 @@
 // GoogleTest expectations every node's process tests share: the uniform
-// JSON error of DESIGN.md, and garbage bytes answered with a 4xx JSON error
+// JSON error of docs/DESIGN.md, and garbage bytes answered with a 4xx JSON error
 // instead of a crash or a hang. Header-only; include from test files that
 // already link GoogleTest, cpp-httplib and nlohmann-json.
 #pragma once

@@ -1,6 +1,6 @@
 // The lab's HTTP conversations with its nodes: health checks and fault
 // injection. Every node serves GET /health and, started with --admin,
-// POST/DELETE /admin/faults (DESIGN.md, "Nodes").
+// POST/DELETE /admin/faults (docs/DESIGN.md, "Nodes").
 //
 // Thread-safety: plain functions; each call uses its own connection.
 #pragma once

@@ -1,5 +1,5 @@
 // To add a system to the lab: write a FooLabSystem() below (ids, ports in
-// the 7000-7999 plan of DESIGN.md, and its `dsc foo serve` command line),
+// the 7000-7999 plan of docs/DESIGN.md, and its `dsc foo serve` command line),
 // declare it in lab_systems.h and add it to BuiltInLabSystems().
 #include "nodes/dsc/lab_systems.h"
 

@@ -1,5 +1,5 @@
 // Process-level tests of the log node: the real binary, real files, real
-// signals. The crash test is RELIABILITY.md's family 1 in miniature: drive
+// signals. The crash test is docs/RELIABILITY.md's family 1 in miniature: drive
 // concurrent appends, SIGKILL the node, restart it, and check that every
 // record acknowledged with 201 is still there with the same LSN and payload.
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 // Process-level tests of the queue node: the real binary, real files, real
-// signals, and worker processes. The crash test is RELIABILITY.md's family
+// signals, and worker processes. The crash test is docs/RELIABILITY.md's family
 // 1: drive producers and workers, SIGKILL the node at random moments,
 // restart it, and check that every task acknowledged with 201 is still
 // there and that every task completes.

@@ -9,7 +9,7 @@
 //   key, value, expected, client := length:u32 bytes
 //
 // Integers are little-endian. `client` and `seq` make a command
-// exactly-once (RELIABILITY.md, Raft checklist 9): a client that retries
+// exactly-once (docs/RELIABILITY.md, Raft checklist 9): a client that retries
 // after a 503 sends the same (client, seq), and the state machine applies
 // it at most once, answering the retry with the first outcome.
 //

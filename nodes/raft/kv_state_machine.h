@@ -8,7 +8,7 @@
 // re-applies the rest from its Raft log. Entries at or below
 // applied_index() are skipped, which makes re-applying idempotent.
 //
-// Exactly-once (RELIABILITY.md, Raft checklist 9): a command carrying
+// Exactly-once (docs/RELIABILITY.md, Raft checklist 9): a command carrying
 // (client, seq) is applied only if seq is above the last one applied for
 // that client; a duplicate gets the stored outcome of the last command
 // instead of running again. The session table is part of the state, so it

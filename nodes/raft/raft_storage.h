@@ -9,7 +9,7 @@
 // shows the Raft log. Because LSN == index, a conflicting suffix is
 // wal::Log::TruncateSuffix (§5.3) and compaction is DropPrefix (§7).
 //
-// The two small files are written the way RELIABILITY.md asks for small
+// The two small files are written the way docs/RELIABILITY.md asks for small
 // metadata: write a temporary file, fsync it, rename it over the old one,
 // fsync the directory. A crash leaves either the old or the new file, and
 // a CRC32C catches anything else. The term and vote are saved only when

@@ -1,4 +1,4 @@
-// `dsc check raft` against five real Raft nodes (RELIABILITY.md, family 3):
+// `dsc check raft` against five real Raft nodes (docs/RELIABILITY.md, family 3):
 // concurrent clients under isolate, majority/minority and kill faults
 // produce a history the linearizability checker must accept; the same
 // checker must reject a cluster started with a rule broken on purpose.

@@ -1,5 +1,5 @@
 // Process-level tests of the Raft KV node: five real `dsc raft serve`
-// processes, real files, real SIGKILLs (RELIABILITY.md, families 1 and 6).
+// processes, real files, real SIGKILLs (docs/RELIABILITY.md, families 1 and 6).
 #include "tests/raft/raft_cluster.h"
 
 #include <gmock/gmock.h>
@@ -164,7 +164,7 @@ TEST(RaftClusterTest, NoLeaderWithoutAMajority) {
 }
 
 // Every acknowledged write survives SIGKILLs of every node, one at a time
-// under load and then all at once (RELIABILITY.md, family 1).
+// under load and then all at once (docs/RELIABILITY.md, family 1).
 TEST(RaftClusterTest, EveryNodeKilledAndRestartedKeepsEveryAcknowledgedWrite) {
   RaftCluster cluster(5, {"--snapshot-every", "50"});
   cluster.StartAll();

@@ -1,4 +1,4 @@
-// A leader-following client for the dsc Raft KV store (DESIGN.md, "Raft"),
+// A leader-following client for the dsc Raft KV store (docs/DESIGN.md, "Raft"),
 // and a tiny command line around it.
 //
 //   node dist/raft_client.js put color blue

@@ -1,5 +1,5 @@
 // `dsc check raft`: drive a Raft KV cluster (any implementation that
-// speaks the contract of DESIGN.md) with concurrent clients under a
+// speaks the contract of docs/DESIGN.md) with concurrent clients under a
 // nemesis, record the history, and check that it is linearizable.
 //
 //   dsc check raft --nemesis isolate-leader --seconds 20 --history run.jsonl

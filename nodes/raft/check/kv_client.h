@@ -1,5 +1,5 @@
 // KvClient: performs one history Operation against a cluster that speaks
-// the Raft KV contract (DESIGN.md, "Raft"), and classifies its outcome the
+// the Raft KV contract (docs/DESIGN.md, "Raft"), and classifies its outcome the
 // way the checker needs it.
 //
 //   PUT /kv/{key} (raw body)        200                  -> ok

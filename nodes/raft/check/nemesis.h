@@ -10,7 +10,7 @@
 //   mixed            each cycle picks one of the above at random (the kill
 //                    faults only when kill and restart commands are given)
 //
-// Isolation uses the nodes' fault endpoints (DESIGN.md, "Nodes"; nodes
+// Isolation uses the nodes' fault endpoints (docs/DESIGN.md, "Nodes"; nodes
 // must run with --admin): POST /admin/faults {"isolate":[...]} on both
 // sides, since isolation applies to peer traffic in both directions, and
 // DELETE /admin/faults to heal. The leader is the node whose GET /status
