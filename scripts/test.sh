@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `make test`: every check CI runs, in stages, then one summary.
 #
+#   refs    scripts/check-references.py: every path a doc or comment names exists,
+#           nothing points outside the repository; and the checker's unit tests
 #   build   build/       RelWithDebInfo, -Werror; the full ctest suite
 #   book    book/check.sh: mdBook build, links, anchors, browser checks, walkthroughs
 #   compose compose/test.sh: the Docker image, compose files and drills (or skipped)
@@ -75,6 +77,25 @@ configure_and_build() {
   if ! cmake --build "$dir" --target "$target"; then
     record "$name" FAILED "$(elapsed "$start")  build failed (see above)" 1 1
     return 1
+  fi
+}
+
+# The references: the checker over the repository, then its own unit
+# tests; one counted test each. Seconds, and needs nothing built.
+stage_refs() {
+  banner "stage refs: scripts/check-references.py and its unit tests"
+  local start=$SECONDS failed=0 notes=()
+  if ! python3 scripts/check-references.py; then
+    failed=$((failed + 1)) notes+=("check-references.py found problems (see above)")
+  fi
+  if ! python3 -m unittest discover -s scripts/tests; then
+    failed=$((failed + 1)) notes+=("scripts/tests failed (see above)")
+  fi
+  local line="$(( (2 - failed) * 100 / 2 ))% tests passed, $failed tests failed out of 2"
+  if [[ $failed -eq 0 ]]; then
+    record refs passed "$(elapsed "$start")  $line" 2 0
+  else
+    record refs FAILED "$(elapsed "$start")  $line: ${notes[*]}" 2 "$failed"
   fi
 }
 
@@ -169,6 +190,7 @@ stage_compose() {
   run_counted compose checks "$start" compose/test.sh
 }
 
+stage_refs
 stage_build
 stage_book
 stage_compose
