@@ -1,10 +1,12 @@
 # Warnings for our own targets only (not for imported ones), via an
 # interface library every dsc target links.
+# No -Wnull-dereference: with GCC 12 at -O2 it fires inside Boost.Asio's
+# scheduler and shared_ptr code inlined into every coroutine (false
+# positives in headers we do not own, reported at our call sites).
 add_library(dsc_flags INTERFACE)
 target_compile_options(dsc_flags INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast
-  -Wcast-align -Woverloaded-virtual -Wnull-dereference -Wimplicit-fallthrough
-  -Wformat=2)
+  -Wcast-align -Woverloaded-virtual -Wimplicit-fallthrough -Wformat=2)
 if(DSC_WERROR)
   target_compile_options(dsc_flags INTERFACE -Werror)
 endif()

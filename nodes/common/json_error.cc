@@ -2,36 +2,49 @@
 
 namespace dsc::node {
 
-void ReplyJson(httplib::Response& res, int http_status, const nlohmann::json& body) {
-  res.status = http_status;
+Response ReplyText(int http_status, std::string body, std::string_view content_type) {
+  Response res{static_cast<http::status>(http_status), 11};
+  res.set(http::field::content_type, content_type);
+  res.body() = std::move(body);
+  res.prepare_payload();
+  return res;
+}
+
+Response ReplyJson(int http_status, const nlohmann::json& body) {
   // dump() throws on invalid UTF-8 by default; a reply must never throw.
-  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-                  "application/json");
+  return ReplyText(http_status,
+                   body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                   "application/json");
 }
 
-void ReplyError(httplib::Response& res, int http_status, std::string_view code,
-                std::string_view message) {
-  ReplyJson(res, http_status, {{"error", code}, {"message", message}});
+Response ReplyEmpty(int http_status) {
+  Response res{static_cast<http::status>(http_status), 11};
+  res.prepare_payload();
+  return res;
 }
 
-void ReplyBadRequest(httplib::Response& res, std::string_view message) {
-  ReplyError(res, 400, error_code::kBadRequest, message);
+Response ReplyError(int http_status, std::string_view code, std::string_view message) {
+  return ReplyJson(http_status, {{"error", code}, {"message", message}});
 }
 
-void ReplyNotFound(httplib::Response& res, std::string_view message) {
-  ReplyError(res, 404, error_code::kNotFound, message);
+Response ReplyBadRequest(std::string_view message) {
+  return ReplyError(400, error_code::kBadRequest, message);
 }
 
-void ReplyConflict(httplib::Response& res, std::string_view message) {
-  ReplyError(res, 409, error_code::kConflict, message);
+Response ReplyNotFound(std::string_view message) {
+  return ReplyError(404, error_code::kNotFound, message);
 }
 
-void ReplyUnavailable(httplib::Response& res, std::string_view message) {
-  ReplyError(res, 503, error_code::kUnavailable, message);
+Response ReplyConflict(std::string_view message) {
+  return ReplyError(409, error_code::kConflict, message);
 }
 
-void ReplyNotLeader(httplib::Response& res, const std::optional<std::string>& leader_id,
-                    const std::optional<std::string>& leader_url) {
+Response ReplyUnavailable(std::string_view message) {
+  return ReplyError(503, error_code::kUnavailable, message);
+}
+
+Response ReplyNotLeader(const std::optional<std::string>& leader_id,
+                        const std::optional<std::string>& leader_url) {
   nlohmann::json body = {{"error", error_code::kNotLeader},
                          {"message", leader_id ? "not the leader; ask " + *leader_id
                                                : std::string("not the leader; leader unknown")},
@@ -39,7 +52,7 @@ void ReplyNotLeader(httplib::Response& res, const std::optional<std::string>& le
                          {"leader_url", nullptr}};
   if (leader_id) body["leader"] = *leader_id;
   if (leader_url) body["leader_url"] = *leader_url;
-  ReplyJson(res, 421, body);
+  return ReplyJson(421, body);
 }
 
 int HttpStatusFor(const Status& status) {
@@ -63,9 +76,9 @@ int HttpStatusFor(const Status& status) {
   return 500;
 }
 
-void ReplyStatus(httplib::Response& res, const Status& status) {
+Response ReplyStatus(const Status& status) {
   int http_status = HttpStatusFor(status);
-  ReplyError(res, http_status, DefaultErrorCode(http_status), status.message());
+  return ReplyError(http_status, DefaultErrorCode(http_status), status.message());
 }
 
 std::string_view DefaultErrorCode(int http_status) {
@@ -78,8 +91,8 @@ std::string_view DefaultErrorCode(int http_status) {
       return error_code::kMethodNotAllowed;
     case 409:
       return error_code::kConflict;
-    case 411:
-      return "length_required";
+    case 410:
+      return error_code::kGone;
     case 413:
       return error_code::kTooLarge;
     case 421:

@@ -5,26 +5,25 @@
 namespace dsc::node {
 namespace {
 
-nlohmann::json BodyOf(const httplib::Response& res) { return nlohmann::json::parse(res.body); }
+nlohmann::json BodyOf(const Response& res) { return nlohmann::json::parse(res.body()); }
+int StatusOf(const Response& res) { return res.result_int(); }
 
 TEST(ReplyError, HasTheUniformShape) {
-  httplib::Response res;
-  ReplyError(res, 409, error_code::kConflict, "already exists");
-  EXPECT_EQ(res.status, 409);
-  EXPECT_EQ(res.get_header_value("Content-Type"), "application/json");
+  Response res = ReplyError(409, error_code::kConflict, "already exists");
+  EXPECT_EQ(StatusOf(res), 409);
+  EXPECT_EQ(res[http::field::content_type], "application/json");
+  EXPECT_EQ(res[http::field::content_length], std::to_string(res.body().size()));
   EXPECT_EQ(BodyOf(res), (nlohmann::json{{"error", "conflict"}, {"message", "already exists"}}));
 }
 
 TEST(ReplyNotLeader, CarriesLeaderOrNulls) {
-  httplib::Response known;
-  ReplyNotLeader(known, "n2", "http://127.0.0.1:7102");
-  EXPECT_EQ(known.status, 421);
+  Response known = ReplyNotLeader("n2", "http://127.0.0.1:7102");
+  EXPECT_EQ(StatusOf(known), 421);
   EXPECT_EQ(BodyOf(known)["error"], "not_leader");
   EXPECT_EQ(BodyOf(known)["leader"], "n2");
   EXPECT_EQ(BodyOf(known)["leader_url"], "http://127.0.0.1:7102");
 
-  httplib::Response unknown;
-  ReplyNotLeader(unknown, std::nullopt, std::nullopt);
+  Response unknown = ReplyNotLeader(std::nullopt, std::nullopt);
   EXPECT_TRUE(BodyOf(unknown)["leader"].is_null());
   EXPECT_TRUE(BodyOf(unknown)["leader_url"].is_null());
   EXPECT_TRUE(BodyOf(unknown).contains("message"));
@@ -43,23 +42,28 @@ TEST(ReplyStatus, MapsStatusCodes) {
                         Case{Status::Unavailable("x"), 503, "unavailable"},
                         Case{Status::Poisoned("x"), 503, "unavailable"},
                         Case{Status::IOError("x"), 500, "internal"}}) {
-    httplib::Response res;
-    ReplyStatus(res, c.status);
-    EXPECT_EQ(res.status, c.http);
+    Response res = ReplyStatus(c.status);
+    EXPECT_EQ(StatusOf(res), c.http);
     EXPECT_EQ(BodyOf(res)["error"], c.code);
     EXPECT_EQ(BodyOf(res)["message"], "x");
   }
 }
 
 TEST(ReplyJson, InvalidUtf8IsReplacedNotThrown) {
-  httplib::Response res;
-  ReplyJson(res, 200, {{"v", std::string("\xff\xfe")}});
-  EXPECT_EQ(res.status, 200);
+  Response res = ReplyJson(200, {{"v", std::string("\xff\xfe")}});
+  EXPECT_EQ(StatusOf(res), 200);
   EXPECT_NO_THROW(BodyOf(res));
+}
+
+TEST(ReplyEmpty, HasNoBodyAndALengthOfZero) {
+  Response res = ReplyEmpty(204);
+  EXPECT_EQ(StatusOf(res), 204);
+  EXPECT_TRUE(res.body().empty());
 }
 
 TEST(DefaultErrorCode, CoversDesignCodes) {
   EXPECT_EQ(DefaultErrorCode(413), "too_large");
+  EXPECT_EQ(DefaultErrorCode(410), "gone");
   EXPECT_EQ(DefaultErrorCode(405), "method_not_allowed");
   EXPECT_EQ(DefaultErrorCode(503), "unavailable");
   EXPECT_EQ(DefaultErrorCode(500), "internal");

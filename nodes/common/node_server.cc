@@ -1,28 +1,28 @@
 #include "nodes/common/node_server.h"
 
 #include <spdlog/spdlog.h>
-#include <sys/socket.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <charconv>
-#include <cstring>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <set>
+
+#include "nodes/common/http_session.h"
+#include "nodes/common/url_query.h"
 
 namespace dsc::node {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// Per-request bookkeeping for metrics. httplib serves a request start to
-// finish on one thread, and its hooks (pre-routing, handler, logger) get no
-// shared context, so the thread carries it.
-struct RequestContext {
-  Clock::time_point start{};        // when the headers had arrived
-  std::string route = "unmatched";  // the matched route's pattern
-};
-thread_local RequestContext t_request;
+using asio::ip::tcp;
 
 const std::set<std::string, std::less<>> kKnownMethods = {"GET",    "HEAD",  "POST",   "PUT",
                                                           "DELETE", "PATCH", "OPTIONS"};
@@ -34,18 +34,6 @@ std::string Join(const std::vector<std::string>& items, std::string_view separat
     out += item;
   }
   return out;
-}
-
-std::string DefaultErrorMessage(int http_status, size_t max_body_bytes) {
-  switch (http_status) {
-    case 400: return "malformed HTTP request";
-    case 404: return "not found";
-    case 413:
-      return "request body exceeds the limit of " + std::to_string(max_body_bytes) + " bytes";
-    case 414: return "request URI too long";
-    case 405: return "method not allowed";
-    default: return "HTTP error " + std::to_string(http_status);
-  }
 }
 
 // The text every match of the ECMAScript `pattern` must start with, and
@@ -63,48 +51,63 @@ std::pair<std::string, bool> LiteralPrefix(std::string_view pattern) {
   return {std::string(prefix), false};
 }
 
-}  // namespace
-
-std::optional<std::string> Request::Query(const std::string& name) const {
-  if (!http.has_param(name)) return std::nullopt;
-  return http.get_param_value(name);
+size_t ThreadCount(size_t configured) {
+  if (configured > 0) return configured;
+  return std::max<size_t>(2, std::thread::hardware_concurrency());
 }
 
-std::optional<std::string> Request::Header(const std::string& name) const {
-  if (!http.has_header(name)) return std::nullopt;
-  return http.get_header_value(name);
+}  // namespace
+
+std::optional<std::string> Request::Query(std::string_view name) const {
+  const auto target = http.target();
+  return TargetQuery(std::string_view(target.data(), target.size()), name);
+}
+
+std::optional<std::string> Request::Header(std::string_view name) const {
+  auto found = http.find(beast::string_view(name.data(), name.size()));
+  if (found == http.end()) return std::nullopt;
+  return std::string(found->value().data(), found->value().size());
 }
 
 NodeServer::NodeServer(NodeServerOptions options)
     : options_(std::move(options)),
-      http_(ConnectionLimits{options_.read_timeout, options_.write_timeout,
-                             options_.keep_alive_timeout, options_.max_requests_per_connection,
-                             options_.worker_threads,
-                             std::max(options_.max_connections, options_.worker_threads)}) {
-  InstallHttplibHooks();
+      io_(std::make_unique<asio::io_context>(static_cast<int>(ThreadCount(options_.threads)))),
+      executor_(io_->get_executor()),
+      sessions_(std::make_shared<SessionRegistry>()) {
   AddBuiltinRoutes();
 }
 
 NodeServer::~NodeServer() { Stop(); }
 
-void NodeServer::Handle(std::string_view method, const std::string& path_regex, Handler handler) {
-  assert(!listen_thread_.joinable() && "register routes before Start()");
+asio::any_io_executor NodeServer::executor() const { return executor_; }
+
+void NodeServer::Handle(std::string_view method, const std::string& path_regex, Handler handler,
+                        RouteOptions route_options) {
+  assert(!started_ && "register routes before Start()");
   auto [prefix, literal] = LiteralPrefix(path_regex);
   routes_.push_back(Route{std::string(method), path_regex, std::regex(path_regex),
-                          std::move(prefix), literal, std::move(handler)});
+                          std::move(prefix), literal, std::move(handler), nullptr,
+                          route_options.max_body_bytes});
 }
 
-void NodeServer::Get(const std::string& path_regex, Handler handler) {
-  Handle("GET", path_regex, std::move(handler));
+void NodeServer::Get(const std::string& path_regex, Handler handler, RouteOptions o) {
+  Handle("GET", path_regex, std::move(handler), o);
 }
-void NodeServer::Post(const std::string& path_regex, Handler handler) {
-  Handle("POST", path_regex, std::move(handler));
+void NodeServer::Post(const std::string& path_regex, Handler handler, RouteOptions o) {
+  Handle("POST", path_regex, std::move(handler), o);
 }
-void NodeServer::Put(const std::string& path_regex, Handler handler) {
-  Handle("PUT", path_regex, std::move(handler));
+void NodeServer::Put(const std::string& path_regex, Handler handler, RouteOptions o) {
+  Handle("PUT", path_regex, std::move(handler), o);
 }
-void NodeServer::Delete(const std::string& path_regex, Handler handler) {
-  Handle("DELETE", path_regex, std::move(handler));
+void NodeServer::Delete(const std::string& path_regex, Handler handler, RouteOptions o) {
+  Handle("DELETE", path_regex, std::move(handler), o);
+}
+
+void NodeServer::WebSocket(const std::string& path_regex, WebSocketHandler handler) {
+  assert(!started_ && "register routes before Start()");
+  auto [prefix, literal] = LiteralPrefix(path_regex);
+  routes_.push_back(Route{"GET", path_regex, std::regex(path_regex), std::move(prefix), literal,
+                          nullptr, std::move(handler), 0});
 }
 
 void NodeServer::SetStatusProvider(std::function<nlohmann::json()> provider) {
@@ -114,168 +117,95 @@ void NodeServer::SetStatusProvider(std::function<nlohmann::json()> provider) {
 std::string NodeServer::url() const { return ListenAddress{options_.listen.host, port_}.Url(); }
 
 void NodeServer::AddBuiltinRoutes() {
-  Get("/health", [this](const Request&, httplib::Response& res) {
+  Get("/health", [this](Request&) -> Awaitable<Response> {
     // The pid lets `dsc lab` tell the node it started from another process
     // that answers on the same port (a second lab, say).
-    ReplyJson(res, 200, {{"status", "ok"}, {"node", options_.node_id}, {"pid", ::getpid()}});
+    co_return ReplyJson(200, {{"status", "ok"}, {"node", options_.node_id}, {"pid", ::getpid()}});
   });
-  Get("/status", [this](const Request&, httplib::Response& res) {
-    ReplyJson(res, 200,
-              status_provider_ ? status_provider_() : nlohmann::json{{"id", options_.node_id}});
+  Get("/status", [this](Request&) -> Awaitable<Response> {
+    co_return ReplyJson(
+        200, status_provider_ ? status_provider_() : nlohmann::json{{"id", options_.node_id}});
   });
-  Get("/metrics", [this](const Request&, httplib::Response& res) {
-    res.set_content(metrics_.Render(), "text/plain; version=0.0.4; charset=utf-8");
+  Get("/metrics", [this](Request&) -> Awaitable<Response> {
+    co_return ReplyText(200, metrics_.Render(), "text/plain; version=0.0.4; charset=utf-8");
   });
   if (!options_.admin) return;
-  Get("/admin/faults", [this](const Request&, httplib::Response& res) {
-    ReplyJson(res, 200, faults_.Get().ToJson());
+  Get("/admin/faults", [this](Request&) -> Awaitable<Response> {
+    co_return ReplyJson(200, faults_.Get().ToJson());
   });
-  Post("/admin/faults", [this](const Request& req, httplib::Response& res) {
+  Post("/admin/faults", [this](Request& req) -> Awaitable<Response> {
     Result<FaultSpec> spec = FaultSpec::Parse(req.body());
-    if (!spec.ok()) return ReplyStatus(res, spec.status());
+    if (!spec.ok()) co_return ReplyStatus(spec.status());
     spdlog::warn("node {}: faults set to {}", options_.node_id, spec->ToJson().dump());
     faults_.Set(*spec);
-    ReplyJson(res, 200, spec->ToJson());
+    co_return ReplyJson(200, spec->ToJson());
   });
-  Delete("/admin/faults", [this](const Request&, httplib::Response& res) {
+  Delete("/admin/faults", [this](Request&) -> Awaitable<Response> {
     spdlog::warn("node {}: faults cleared", options_.node_id);
     faults_.Clear();
-    ReplyJson(res, 200, faults_.Get().ToJson());
+    co_return ReplyJson(200, faults_.Get().ToJson());
   });
 }
 
-void NodeServer::InstallHttplibHooks() {
-  http_.set_payload_max_length(options_.max_body_bytes);
-  // Only SO_REUSEADDR: httplib's default also sets SO_REUSEPORT, which would
-  // let a second node bind the same port instead of failing as busy.
-  http_.set_socket_options([](socket_t sock) {
-    int yes = 1;
-    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-  });
-
-  // Every method goes to one dispatcher, which can tell 404 from 405.
-  auto dispatch = [this](const httplib::Request& req, httplib::Response& res) {
-    Dispatch(req, res);
-  };
-  http_.Get(".*", dispatch);
-  http_.Post(".*", dispatch);
-  http_.Put(".*", dispatch);
-  http_.Patch(".*", dispatch);
-  http_.Delete(".*", dispatch);
-  http_.Options(".*", dispatch);
-
-  http_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    t_request = RequestContext{Clock::now(), "unmatched"};
-    return AnswerBeforeBody(req, res) ? httplib::Server::HandlerResponse::Handled
-                                      : httplib::Server::HandlerResponse::Unhandled;
-  });
-  // Errors httplib answers itself (413, a garbled request...) get the JSON
-  // shape; a body a handler already set is kept.
-  http_.set_error_handler([this](const httplib::Request&, httplib::Response& res) {
-    if (!res.body.empty()) return;
-    ReplyError(res, res.status, DefaultErrorCode(res.status),
-               DefaultErrorMessage(res.status, options_.max_body_bytes));
-  });
-  // Dispatch() catches everything; this is the last line of defence.
-  http_.set_exception_handler(
-      [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-        ReplyError(res, 500, error_code::kInternal, "internal error");
-      });
-  // Runs for every response, httplib's own errors included, just before it
-  // is written: a client that sees the response then sees it counted.
-  http_.set_post_routing_handler(
-      [this](const httplib::Request& req, httplib::Response& res) { RecordRequest(req, res); });
-  http_.set_on_reject([this] {
-    metrics_
-        .GetCounter("dsc_http_rejected_connections_total",
-                    "Connections refused with 503 because the node was at max_connections")
-        .Increment();
-  });
-}
-
-bool NodeServer::AnswerBeforeBody(const httplib::Request& req, httplib::Response& res) {
-  if (req.has_header("Transfer-Encoding")) {
-    // httplib 0.11 applies no size limit to chunked bodies.
-    ReplyError(res, 411, "length_required", "send the body with a Content-Length");
-  } else if (req.has_header("Content-Length")) {
-    // httplib reads a malformed length as 0, and an oversized body in full
-    // before refusing it; refuse both at once, unread.
-    const std::string text = req.get_header_value("Content-Length");
-    uint64_t length = 0;
-    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), length);
-    if (text.empty() || ec != std::errc() || ptr != text.data() + text.size()) {
-      ReplyBadRequest(res, "bad Content-Length \"" + text + "\"");
-    } else if (length > options_.max_body_bytes) {
-      ReplyError(res, 413, error_code::kTooLarge,
-                 DefaultErrorMessage(413, options_.max_body_bytes));
-    } else {
-      return false;  // httplib reads the body, then calls Dispatch()
-    }
-  } else {
-    // No length and no chunking means an empty body (RFC 9112 §6.3), but
-    // httplib would wait for the client to close; serve it now instead.
-    Dispatch(req, res);
-    return true;
-  }
-  // The unread body would be parsed as the next request: close instead.
-  res.set_header("Connection", "close");
-  GuardedHttpServer::CloseAfterResponse();
-  return true;
-}
-
-void NodeServer::Dispatch(const httplib::Request& http, httplib::Response& res) {
-  const std::string method = http.method == "HEAD" ? "GET" : http.method;
-  const Route* found = nullptr;
-  std::smatch match;
-  std::vector<std::string> allowed;
+NodeServer::Match NodeServer::FindRoute(std::string_view method, const std::string& path) const {
+  Match match;
   for (const Route& route : routes_) {
-    if (route.literal ? http.path != route.prefix : !http.path.starts_with(route.prefix)) continue;
+    if (route.literal ? path != route.prefix : !path.starts_with(route.prefix)) continue;
     std::smatch candidate;
-    if (!std::regex_match(http.path, candidate, route.regex)) continue;
+    if (!std::regex_match(path, candidate, route.regex)) continue;
     if (route.method == method) {
-      found = &route;
-      match = std::move(candidate);
-      break;
+      match.route = &route;
+      match.groups = std::move(candidate);
+      return match;
     }
-    if (std::find(allowed.begin(), allowed.end(), route.method) == allowed.end()) {
-      allowed.push_back(route.method);
+    if (std::find(match.allowed.begin(), match.allowed.end(), route.method) ==
+        match.allowed.end()) {
+      match.allowed.push_back(route.method);
     }
   }
-  if (found == nullptr) {
-    if (allowed.empty()) return ReplyNotFound(res, "no route for " + method + " " + http.path);
-    res.set_header("Allow", Join(allowed, ", "));
-    return ReplyError(
-        res, 405, error_code::kMethodNotAllowed,
-        method + " is not allowed on " + http.path + "; use " + Join(allowed, " or "));
-  }
-  t_request.route = found->pattern;
-
-  Request req{http, std::move(match), http.get_header_value(kPeerHeader)};
-  // Faults never block the admin API: the lab must always be able to heal.
-  if (!req.peer.empty() && !found->pattern.starts_with("/admin/") &&
-      !ApplyPeerFaults(req.peer, res)) {
-    return;
-  }
-  try {
-    found->handler(req, res);
-  } catch (const nlohmann::json::parse_error& e) {
-    ReplyBadRequest(res, std::string("malformed JSON: ") + e.what());
-  } catch (const nlohmann::json::type_error& e) {
-    ReplyBadRequest(res, std::string("wrong JSON type: ") + e.what());
-  } catch (const nlohmann::json::out_of_range& e) {
-    ReplyBadRequest(res, std::string("missing JSON field: ") + e.what());
-  } catch (const std::exception& e) {
-    spdlog::error("node {}: handler for {} {} threw: {}", options_.node_id, method, http.path,
-                  e.what());
-    ReplyError(res, 500, error_code::kInternal, std::string("internal error: ") + e.what());
-  } catch (...) {
-    spdlog::error("node {}: handler for {} {} threw a non-exception", options_.node_id, method,
-                  http.path);
-    ReplyError(res, 500, error_code::kInternal, "internal error");
-  }
+  return match;
 }
 
-bool NodeServer::ApplyPeerFaults(const std::string& peer, httplib::Response& res) {
+Response NodeServer::NoRouteReply(const std::string& method, const std::string& path,
+                                  const std::vector<std::string>& allowed) const {
+  if (allowed.empty()) return ReplyNotFound("no route for " + method + " " + path);
+  Response res = ReplyError(405, error_code::kMethodNotAllowed,
+                            method + " is not allowed on " + path + "; use " + Join(allowed, " or "));
+  res.set(http::field::allow, Join(allowed, ", "));
+  return res;
+}
+
+Awaitable<Response> NodeServer::Dispatch(const Route& route, Request& req) {
+  // Faults never block the admin API: the lab must always be able to heal.
+  if (!req.peer.empty() && !route.pattern.starts_with("/admin/")) {
+    if (std::optional<Response> faulted = co_await ApplyPeerFaults(req.peer)) {
+      co_return std::move(*faulted);
+    }
+  }
+  // A handler's exception becomes a JSON error (co_await is not allowed
+  // inside a catch block, hence the reply built there and returned after).
+  std::optional<Response> failed;
+  try {
+    co_return co_await route.handler(req);
+  } catch (const nlohmann::json::parse_error& e) {
+    failed = ReplyBadRequest(std::string("malformed JSON: ") + e.what());
+  } catch (const nlohmann::json::type_error& e) {
+    failed = ReplyBadRequest(std::string("wrong JSON type: ") + e.what());
+  } catch (const nlohmann::json::out_of_range& e) {
+    failed = ReplyBadRequest(std::string("missing JSON field: ") + e.what());
+  } catch (const std::exception& e) {
+    spdlog::error("node {}: handler for {} {} threw: {}", options_.node_id, req.method(),
+                  req.path, e.what());
+    failed = ReplyError(500, error_code::kInternal, std::string("internal error: ") + e.what());
+  } catch (...) {
+    spdlog::error("node {}: handler for {} {} threw a non-exception", options_.node_id,
+                  req.method(), req.path);
+    failed = ReplyError(500, error_code::kInternal, "internal error");
+  }
+  co_return std::move(*failed);
+}
+
+Awaitable<std::optional<Response>> NodeServer::ApplyPeerFaults(const std::string& peer) {
   FaultDecision decision = faults_.Decide(peer);
   switch (decision.action) {
     case FaultDecision::Action::kIsolated:
@@ -283,91 +213,160 @@ bool NodeServer::ApplyPeerFaults(const std::string& peer, httplib::Response& res
           .GetCounter("dsc_faults_applied_total", "Peer messages faulted",
                       {{"direction", "in"}, {"action", "isolated"}})
           .Increment();
-      ReplyError(res, 503, "isolated",
-                 "node " + options_.node_id + " is isolated from " + peer + " (fault injection)");
-      return false;
+      co_return ReplyError(
+          503, "isolated",
+          "node " + options_.node_id + " is isolated from " + peer + " (fault injection)");
     case FaultDecision::Action::kDrop:
       metrics_
           .GetCounter("dsc_faults_applied_total", "Peer messages faulted",
                       {{"direction", "in"}, {"action", "dropped"}})
           .Increment();
-      ReplyError(res, 503, "dropped", "request from " + peer + " dropped (fault injection)");
-      return false;
+      co_return ReplyError(503, "dropped", "request from " + peer + " dropped (fault injection)");
     case FaultDecision::Action::kDeliver:
-      if (decision.delay.count() > 0) std::this_thread::sleep_for(decision.delay);
-      return true;
+      if (decision.delay.count() > 0) {
+        asio::steady_timer timer(co_await asio::this_coro::executor, decision.delay);
+        co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+      }
+      co_return std::nullopt;
   }
-  return true;
+  co_return std::nullopt;
 }
 
-void NodeServer::RecordRequest(const httplib::Request& http, const httplib::Response& res) {
-  RequestContext context = std::exchange(t_request, RequestContext{});
+void NodeServer::RecordRequest(std::string_view method, const std::string& route, int status,
+                               Clock::duration elapsed) {
   // Bounded label values: unknown paths share "unmatched", odd methods "other".
-  const std::string method = kKnownMethods.contains(http.method) ? http.method : "other";
+  const std::string method_label = kKnownMethods.contains(method) ? std::string(method) : "other";
   metrics_
-      .GetCounter(
-          "dsc_http_requests_total", "HTTP requests answered, by route, method and status",
-          {{"route", context.route}, {"method", method}, {"status", std::to_string(res.status)}})
+      .GetCounter("dsc_http_requests_total", "HTTP requests answered, by route, method and status",
+                  {{"route", route}, {"method", method_label}, {"status", std::to_string(status)}})
       .Increment();
-  if (context.start != Clock::time_point{}) {
-    std::chrono::duration<double> seconds = Clock::now() - context.start;
-    metrics_
-        .GetHistogram("dsc_http_request_duration_seconds",
-                      "Time from request headers to response ready", Metrics::kLatencyBuckets,
-                      {{"route", context.route}})
-        .Observe(seconds.count());
+  std::chrono::duration<double> seconds = elapsed;
+  metrics_
+      .GetHistogram("dsc_http_request_duration_seconds",
+                    "Time from request headers to response written", Metrics::kLatencyBuckets,
+                    {{"route", route}})
+      .Observe(seconds.count());
+}
+
+// ANCHOR: accept_loop
+Awaitable<void> NodeServer::AcceptLoop() {
+  for (;;) {
+    // Each connection gets a strand of its own: its steps never run
+    // concurrently, while different connections run on all threads.
+    auto [ec, socket] = co_await acceptor_->async_accept(
+        asio::make_strand(*io_), asio::as_tuple(asio::use_awaitable));
+    if (ec == asio::error::operation_aborted || stopping_) co_return;  // Stop()
+    if (ec) {
+      // Out of file descriptors, say: back off briefly rather than spin.
+      spdlog::warn("node {}: accept failed: {}", options_.node_id, ec.message());
+      asio::steady_timer pause(acceptor_->get_executor(), std::chrono::milliseconds(50));
+      co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+      continue;
+    }
+    socket.set_option(tcp::no_delay(true), ec);  // each reply leaves when written
+    beast::tcp_stream stream(std::move(socket));
+    if (open_connections_.fetch_add(1) >= options_.max_connections) {
+      open_connections_.fetch_sub(1);
+      metrics_
+          .GetCounter("dsc_http_rejected_connections_total",
+                      "Connections refused with 503 because the node was at max_connections")
+          .Increment();
+      asio::co_spawn(stream.get_executor(), RejectOverloaded(std::move(stream)), asio::detached);
+      continue;
+    }
+    auto executor = stream.get_executor();
+    asio::co_spawn(executor, RunHttpSession(*this, std::move(stream)), asio::detached);
+  }
+}
+// ANCHOR_END: accept_loop
+
+void NodeServer::RaiseOpenFileLimit() const {
+  // Each connection is a file descriptor; the usual soft limit (1024) would
+  // refuse connections long before max_connections.
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  const rlim_t wanted = static_cast<rlim_t>(options_.max_connections) + 256;
+  if (limit.rlim_cur >= wanted) return;
+  limit.rlim_cur = std::min(wanted, limit.rlim_max);
+  if (::setrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur < wanted) {
+    spdlog::warn("node {}: open-file limit {} is below max_connections {}", options_.node_id,
+                 static_cast<uint64_t>(limit.rlim_cur), options_.max_connections);
   }
 }
 
 Status NodeServer::Start() {
-  if (listen_thread_.joinable()) return Status::InvalidArgument("server already started");
+  if (started_) return Status::InvalidArgument("server already started");
   if (!IsValidNodeId(options_.node_id)) {
     return Status::InvalidArgument("bad node id \"" + options_.node_id +
                                    "\": use letters, digits, '-' or '_'");
   }
   if (options_.max_body_bytes == 0) return Status::InvalidArgument("max body bytes must be > 0");
-  if (options_.worker_threads == 0) return Status::InvalidArgument("worker threads must be > 0");
+  if (options_.max_connections == 0) return Status::InvalidArgument("max connections must be > 0");
+  RaiseOpenFileLimit();
 
-  const std::string& host = options_.listen.host;
-  errno = 0;
-  bool bound;
-  if (options_.listen.port == 0) {
-    port_ = http_.bind_to_any_port(host);
-    bound = port_ > 0;
-  } else {
-    port_ = options_.listen.port;
-    bound = http_.bind_to_port(host, port_);
+  const std::string where = options_.listen.ToString();
+  beast::error_code ec;
+  tcp::resolver resolver(*io_);
+  auto endpoints = resolver.resolve(options_.listen.host, std::to_string(options_.listen.port),
+                                    tcp::resolver::passive, ec);
+  if (ec || endpoints.empty()) {
+    return Status::IOError("cannot listen on " + where + ": " +
+                           (ec ? ec.message() : "no address"));
   }
-  if (!bound) {
-    int error = errno;
-    const std::string message = "cannot listen on " + options_.listen.ToString() +
-                                (error != 0 ? std::string(": ") + std::strerror(error) : "");
-    port_ = 0;
-    return error == EADDRINUSE ? Status::Busy(message) : Status::IOError(message);
+  const tcp::endpoint endpoint = endpoints.begin()->endpoint();
+  acceptor_ = std::make_unique<tcp::acceptor>(asio::make_strand(*io_));
+  // SO_REUSEADDR only (never SO_REUSEPORT, which would let a second node
+  // bind the same port instead of failing as busy).
+  acceptor_->open(endpoint.protocol(), ec);
+  if (!ec) acceptor_->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_->bind(endpoint, ec);
+  if (!ec) acceptor_->listen(asio::socket_base::max_listen_connections, ec);
+  if (!ec) port_ = acceptor_->local_endpoint(ec).port();
+  if (ec) {
+    acceptor_.reset();
+    const std::string message = "cannot listen on " + where + ": " + ec.message();
+    return ec == asio::error::address_in_use ? Status::Busy(message) : Status::IOError(message);
   }
 
-  listen_returned_ = false;
-  listen_thread_ = std::thread([this] {
-    http_.listen_after_bind();
-    listen_returned_ = true;
-  });
-  // httplib ignores stop() until its loop runs, so wait for that before
-  // anyone can call Stop().
-  while (!http_.is_running() && !listen_returned_) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  if (!http_.is_running()) {
-    listen_thread_.join();
-    return Status::IOError("cannot serve on " + options_.listen.ToString());
-  }
+  started_ = true;
+  asio::co_spawn(acceptor_->get_executor(), AcceptLoop(), asio::detached);
+  const size_t threads = ThreadCount(options_.threads);
+  for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { io_->run(); });
   spdlog::info("node {} ready on {}", options_.node_id, url());
   return Status::Ok();
 }
 
 void NodeServer::Stop() {
-  if (!listen_thread_.joinable()) return;
-  http_.stop();
-  listen_thread_.join();
+  if (!started_ || stopping_.exchange(true)) return;
+  // No new connections...
+  asio::post(acceptor_->get_executor(), [this] {
+    beast::error_code ignored;
+    acceptor_->close(ignored);
+  });
+  // ...idle ones close now, busy ones after their reply is written.
+  sessions_->CloseIdle();
+  const auto deadline = Clock::now() + options_.stop_timeout;
+  while (open_connections_.load() > 0 && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    sessions_->CloseIdle();  // sessions that became idle meanwhile
+  }
+  const size_t stuck = open_connections_.load();
+  io_->stop();
+  for (std::thread& t : threads_) t.join();
+  threads_.clear();
+  if (stuck > 0) {
+    // A handler still waits for something that never completed (a bug in
+    // a service's shutdown). Destroying the context would free what that
+    // callback will touch, so it is leaked instead: the process is ending.
+    spdlog::warn("node {}: {} request(s) still unanswered after {} ms; abandoning them",
+                 options_.node_id, stuck, options_.stop_timeout.count());
+    // Kept reachable (not leaked) until the process exits.
+    static auto* abandoned = new std::vector<std::unique_ptr<asio::io_context>>();
+    static std::mutex abandoned_mutex;
+    std::lock_guard lock(abandoned_mutex);
+    acceptor_.reset();
+    abandoned->push_back(std::move(io_));
+  }
 }
 
 }  // namespace dsc::node

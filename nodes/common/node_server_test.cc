@@ -1,7 +1,10 @@
 #include "nodes/common/node_server.h"
 
+#include <httplib.h>
 #include <unistd.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_future.hpp>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -18,7 +21,7 @@ using namespace std::chrono_literals;
 NodeServerOptions SmallOptions(std::string id = "t1") {
   NodeServerOptions options;
   options.node_id = std::move(id);
-  options.worker_threads = 4;
+  options.threads = 2;
   return options;
 }
 
@@ -38,28 +41,29 @@ class NodeServerTest : public ::testing::Test {
  protected:
   void StartServer(NodeServerOptions options) {
     server_ = std::make_unique<NodeServer>(std::move(options));
-    server_->Post(R"(/items/([a-z0-9]+))", [](const Request& req, httplib::Response& res) {
-      ReplyJson(res, 201, {{"id", req.match[1].str()}, {"body", req.body()}, {"peer", req.peer}});
+    server_->Post(R"(/items/([a-z0-9]+))", [](Request& req) -> Awaitable<Response> {
+      co_return ReplyJson(201, {{"id", req.match[1].str()}, {"body", req.body()}, {"peer", req.peer}});
     });
-    server_->Get("/items", [](const Request& req, httplib::Response& res) {
-      ReplyJson(res, 200, {{"from", req.Query("from").value_or("none")}});
+    server_->Get("/items", [](Request& req) -> Awaitable<Response> {
+      co_return ReplyJson(200, {{"from", req.Query("from").value_or("none")}});
     });
-    server_->Get("/throw", [](const Request&, httplib::Response&) {
+    server_->Get("/throw", [](Request&) -> Awaitable<Response> {
       throw std::runtime_error("boom");
+      co_return ReplyEmpty(200);  // never reached; makes the lambda a coroutine
     });
-    server_->Post("/parse", [](const Request& req, httplib::Response& res) {
+    server_->Post("/parse", [](Request& req) -> Awaitable<Response> {
       nlohmann::json parsed = nlohmann::json::parse(req.body());  // may throw
-      ReplyJson(res, 200, parsed);
+      co_return ReplyJson(200, parsed);
     });
-    server_->Post("/conflict", [](const Request&, httplib::Response& res) {
-      ReplyError(res, 409, "conflict", "custom message");
+    server_->Post("/conflict", [](Request&) -> Awaitable<Response> {
+      co_return ReplyError(409, "conflict", "custom message");
     });
-    server_->Post("/fields", [](const Request& req, httplib::Response& res) {
+    server_->Post("/fields", [](Request& req) -> Awaitable<Response> {
       JsonBody body(req.body());
       std::string worker = body.RequireString("worker");
       int64_t wait_ms = body.OptionalInt("wait_ms", 0, {0, 1000});
-      if (!body.ok()) return ReplyStatus(res, body.status());
-      ReplyJson(res, 200, {{"worker", worker}, {"wait_ms", wait_ms}});
+      if (!body.ok()) co_return ReplyStatus(body.status());
+      co_return ReplyJson(200, {{"worker", worker}, {"wait_ms", wait_ms}});
     });
     ASSERT_TRUE(server_->Start().ok());
     client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
@@ -162,16 +166,46 @@ TEST_F(NodeServerTest, Body_MalformedContentLengthIs400AndClosed) {
   EXPECT_TRUE(conn->WaitClosed(10s));
 }
 
-TEST_F(NodeServerTest, Body_ChunkedIs411AndClosed) {
-  StartServer(SmallOptions());
+TEST_F(NodeServerTest, Body_ChunkedIsReadWithinTheLimit) {
+  NodeServerOptions options = SmallOptions();
+  options.max_body_bytes = 8;
+  StartServer(options);
   auto conn = testing::RawConnection::Connect(server_->port());
   ASSERT_TRUE(conn);
   ASSERT_TRUE(conn->Send("POST /items/a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"));
   auto response = conn->ReadResponse(10s);
   ASSERT_TRUE(response.has_value());
-  EXPECT_EQ(response->status, 411);
-  EXPECT_EQ(nlohmann::json::parse(response->body)["error"], "length_required");
-  EXPECT_TRUE(conn->WaitClosed(10s));
+  EXPECT_EQ(response->status, 201);
+  EXPECT_EQ(nlohmann::json::parse(response->body)["body"], "hello");
+
+  // Chunks past the limit: 413, and the rest is never read.
+  auto big = testing::RawConnection::Connect(server_->port());
+  ASSERT_TRUE(big);
+  ASSERT_TRUE(big->Send("POST /items/a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n0123456789abcdef\r\n"));
+  auto refused = big->ReadResponse(10s);
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->status, 413);
+  EXPECT_EQ(nlohmann::json::parse(refused->body)["error"], "too_large");
+  EXPECT_TRUE(big->WaitClosed(10s));
+}
+
+TEST_F(NodeServerTest, Body_PerRouteLimitOverridesTheServers) {
+  server_ = std::make_unique<NodeServer>(SmallOptions());
+  server_->Post("/small", [](Request& req) -> Awaitable<Response> {
+    co_return ReplyJson(200, {{"size", req.body().size()}});
+  }, RouteOptions{.max_body_bytes = 10});
+  server_->Post("/large", [](Request& req) -> Awaitable<Response> {
+    co_return ReplyJson(200, {{"size", req.body().size()}});
+  }, RouteOptions{.max_body_bytes = 4u << 20});
+  ASSERT_TRUE(server_->Start().ok());
+  httplib::Client client("127.0.0.1", server_->port());
+  auto small = client.Post("/small", std::string(11, 'x'), "text/plain");
+  ASSERT_TRUE(small);
+  EXPECT_EQ(small->status, 413);
+  auto large = client.Post("/large", std::string(2u << 20, 'x'), "text/plain");
+  ASSERT_TRUE(large);
+  EXPECT_EQ(large->status, 200);
+  EXPECT_EQ(JsonOf(large)["size"], 2u << 20);
 }
 
 TEST_F(NodeServerTest, Body_PostWithoutLengthIsEmptyAndServedAtOnce) {
@@ -357,8 +391,8 @@ class TwoNodesTest : public ::testing::Test {
       NodeServerOptions options = SmallOptions(id);
       options.admin = true;
       auto server = std::make_unique<NodeServer>(options);
-      server->Post("/peer/ping", [id](const Request& req, httplib::Response& res) {
-        ReplyJson(res, 200, {{"pong", id}, {"from", req.peer}});
+      server->Post("/peer/ping", [id](Request& req) -> Awaitable<Response> {
+        co_return ReplyJson(200, {{"pong", id}, {"from", req.peer}});
       });
       ASSERT_TRUE(server->Start().ok());
       servers_.push_back(std::move(server));
@@ -366,10 +400,26 @@ class TwoNodesTest : public ::testing::Test {
     std::vector<PeerAddress> peers = {{"a", "127.0.0.1", servers_[0]->port()},
                                       {"b", "127.0.0.1", servers_[1]->port()}};
     PeerClientOptions options;
-    options.read_timeout = 10s;
-    a_ = std::make_unique<PeerClient>("a", peers, options, &servers_[0]->faults());
-    b_ = std::make_unique<PeerClient>("b", peers, options, &servers_[1]->faults());
+    options.request_timeout = 10s;
+    a_ = std::make_unique<PeerClient>(servers_[0]->executor(), "a", peers, options,
+                                      &servers_[0]->faults());
+    b_ = std::make_unique<PeerClient>(servers_[1]->executor(), "b", peers, options,
+                                      &servers_[1]->faults());
   }
+  void TearDown() override {
+    // The clients' idle connections live on the servers' io_contexts.
+    a_.reset();
+    b_.reset();
+  }
+
+  // Runs one peer call from the test thread and waits for its result.
+  static Result<PeerResponse> Call(PeerClient& from, const std::string& to,
+                                   const nlohmann::json& body = nlohmann::json::object()) {
+    return asio::co_spawn(from_executor(from), from.Post(to, "/peer/ping", body),
+                          asio::use_future)
+        .get();
+  }
+  static asio::any_io_executor from_executor(PeerClient& client) { return client.executor(); }
 
   std::vector<std::unique_ptr<NodeServer>> servers_;
   std::unique_ptr<PeerClient> a_;
@@ -377,7 +427,7 @@ class TwoNodesTest : public ::testing::Test {
 };
 
 TEST_F(TwoNodesTest, PeerCall_CarriesSenderId) {
-  Result<PeerResponse> r = a_->Post("b", "/peer/ping", {{"x", 1}});
+  Result<PeerResponse> r = Call(*a_, "b", {{"x", 1}});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(r->body["pong"], "b");
@@ -391,13 +441,13 @@ TEST_F(TwoNodesTest, Isolate_CutsBothDirectionsButNotClients) {
   ASSERT_EQ(set->status, 200);
 
   // Outgoing from a: fails fast as unreachable.
-  Result<PeerResponse> out = a_->Post("b", "/peer/ping", {});
+  Result<PeerResponse> out = Call(*a_, "b");
   ASSERT_FALSE(out.ok());
   EXPECT_TRUE(out.status().IsUnavailable());
   EXPECT_THAT(out.status().message(), HasSubstr("isolated"));
 
   // Incoming to a from b: refused.
-  Result<PeerResponse> in = b_->Post("a", "/peer/ping", {});
+  Result<PeerResponse> in = Call(*b_, "a");
   ASSERT_TRUE(in.ok()) << in.status().ToString();
   EXPECT_EQ(in->status, 503);
   EXPECT_EQ(in->body["error"], "isolated");
@@ -410,19 +460,19 @@ TEST_F(TwoNodesTest, Isolate_CutsBothDirectionsButNotClients) {
   // Heal.
   auto healed = admin_a.Delete("/admin/faults");
   ASSERT_TRUE(healed);
-  EXPECT_TRUE(a_->Post("b", "/peer/ping", {}).ok());
-  Result<PeerResponse> back = b_->Post("a", "/peer/ping", {});
+  EXPECT_TRUE(Call(*a_, "b").ok());
+  Result<PeerResponse> back = Call(*b_, "a");
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(back->status, 200);
 }
 
 TEST_F(TwoNodesTest, DropRateOne_DropsPeerTrafficBothWays) {
   servers_[1]->faults().Set(*FaultSpec::Parse(R"({"drop_rate":1.0})"));
-  Result<PeerResponse> in = a_->Post("b", "/peer/ping", {});
+  Result<PeerResponse> in = Call(*a_, "b");
   ASSERT_TRUE(in.ok());
   EXPECT_EQ(in->status, 503);
   EXPECT_EQ(in->body["error"], "dropped");
-  Result<PeerResponse> out = b_->Post("a", "/peer/ping", {});
+  Result<PeerResponse> out = Call(*b_, "a");
   ASSERT_FALSE(out.ok());
   EXPECT_THAT(out.status().message(), HasSubstr("dropped"));
   httplib::Client metrics("127.0.0.1", servers_[1]->port());
@@ -434,7 +484,7 @@ TEST_F(TwoNodesTest, DropRateOne_DropsPeerTrafficBothWays) {
 TEST_F(TwoNodesTest, Delay_DelaysButDelivers) {
   servers_[1]->faults().Set(*FaultSpec::Parse(R"({"delay_ms":50})"));
   auto start = std::chrono::steady_clock::now();
-  Result<PeerResponse> r = a_->Post("b", "/peer/ping", {});
+  Result<PeerResponse> r = Call(*a_, "b");
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->status, 200);
   EXPECT_GE(std::chrono::steady_clock::now() - start, 50ms);

@@ -1,10 +1,15 @@
 #include "nodes/common/peer_client.h"
 
+#include <httplib.h>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/use_future.hpp>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -40,17 +45,45 @@ class SilentListener {
   int port_ = 0;
 };
 
+// A PeerClient on an io_context of its own, run by one thread, so a test
+// can wait for each call's result.
+class ClientLoop {
+ public:
+  ClientLoop() : work_(asio::make_work_guard(io_)), thread_([this] { io_.run(); }) {}
+  ~ClientLoop() {
+    client_.reset();
+    work_.reset();
+    io_.stop();
+    thread_.join();
+  }
+  PeerClient& Make(std::vector<PeerAddress> peers, PeerClientOptions options = {}) {
+    client_ = std::make_unique<PeerClient>(io_.get_executor(), "n1", std::move(peers), options);
+    return *client_;
+  }
+  Result<PeerResponse> Run(Awaitable<Result<PeerResponse>> call) {
+    return asio::co_spawn(io_, std::move(call), asio::use_future).get();
+  }
+
+ private:
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  std::thread thread_;
+  std::unique_ptr<PeerClient> client_;
+};
+
 TEST(PeerClient, Call_UnknownPeerIsNotFound) {
-  PeerClient client("n1", {});
-  Result<PeerResponse> r = client.Get("n9", "/health");
+  ClientLoop loop;
+  PeerClient& client = loop.Make({});
+  Result<PeerResponse> r = loop.Run(client.Get("n9", "/health"));
   ASSERT_FALSE(r.ok());
   EXPECT_TRUE(r.status().IsNotFound());
 }
 
 TEST(PeerClient, Call_RefusedConnectionIsUnavailable) {
   int port = testing::PickFreePort();  // nobody listens there
-  PeerClient client("n1", {{"n2", "127.0.0.1", port}});
-  Result<PeerResponse> r = client.Get("n2", "/health");
+  ClientLoop loop;
+  PeerClient& client = loop.Make({{"n2", "127.0.0.1", port}});
+  Result<PeerResponse> r = loop.Run(client.Get("n2", "/health"));
   ASSERT_FALSE(r.ok());
   EXPECT_TRUE(r.status().IsUnavailable());
   EXPECT_THAT(r.status().message(), HasSubstr("n2=127.0.0.1:" + std::to_string(port)));
@@ -59,10 +92,11 @@ TEST(PeerClient, Call_RefusedConnectionIsUnavailable) {
 TEST(PeerClient, Call_PeerThatNeverAnswersTimesOut) {
   SilentListener silent;
   PeerClientOptions options;
-  options.read_timeout = 200ms;
-  PeerClient client("n1", {{"n2", "127.0.0.1", silent.port()}}, options);
+  options.request_timeout = 200ms;
+  ClientLoop loop;
+  PeerClient& client = loop.Make({{"n2", "127.0.0.1", silent.port()}}, options);
   auto start = std::chrono::steady_clock::now();
-  Result<PeerResponse> r = client.Post("n2", "/raft/append_entries", {{"term", 1}});
+  Result<PeerResponse> r = loop.Run(client.Post("n2", "/raft/append_entries", {{"term", 1}}));
   ASSERT_FALSE(r.ok());
   EXPECT_TRUE(r.status().IsUnavailable());
   EXPECT_THAT(r.status().message(), HasSubstr("no answer within 200 ms"));
@@ -70,47 +104,75 @@ TEST(PeerClient, Call_PeerThatNeverAnswersTimesOut) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
 }
 
-TEST(PeerClient, Call_ReturnsStatusAndJsonOfErrors) {
-  NodeServerOptions options;
+std::unique_ptr<NodeServer> StartPeer(NodeServerOptions options = {}) {
   options.node_id = "n2";
-  options.worker_threads = 2;
-  NodeServer server(options);
-  server.Get("/text", [](const Request&, httplib::Response& res) {
-    res.set_content("plain", "text/plain");
-  });
-  ASSERT_TRUE(server.Start().ok());
-  PeerClient client("n1", {{"n2", "127.0.0.1", server.port()}});
+  options.threads = 2;
+  auto server = std::make_unique<NodeServer>(options);
+  server->Get("/text", [](Request&) -> Awaitable<Response> { co_return ReplyText(200, "plain"); });
+  EXPECT_TRUE(server->Start().ok());
+  return server;
+}
 
-  Result<PeerResponse> missing = client.Get("n2", "/missing");
+TEST(PeerClient, Call_ReturnsStatusAndJsonOfErrors) {
+  auto server = StartPeer();
+  ClientLoop loop;
+  PeerClient& client = loop.Make({{"n2", "127.0.0.1", server->port()}});
+
+  Result<PeerResponse> missing = loop.Run(client.Get("n2", "/missing"));
   ASSERT_TRUE(missing.ok()) << missing.status().ToString();
   EXPECT_EQ(missing->status, 404);
   EXPECT_EQ(missing->body["error"], "not_found");
 
-  Result<PeerResponse> text = client.Get("n2", "/text");
+  Result<PeerResponse> text = loop.Run(client.Get("n2", "/text"));
   ASSERT_TRUE(text.ok());
   EXPECT_EQ(text->status, 200);
   EXPECT_TRUE(text->body.is_null());
 }
 
-TEST(PeerClient, Call_IsSafeFromManyThreads) {
-  NodeServerOptions options;
-  options.node_id = "n2";
-  options.worker_threads = 4;
-  NodeServer server(options);
-  ASSERT_TRUE(server.Start().ok());
-  PeerClient client("n1", {{"n2", "127.0.0.1", server.port()}});
-  std::atomic<int> ok{0};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < 4; ++t) {
-    threads.emplace_back([&] {
-      for (int i = 0; i < 10; ++i) {
-        Result<PeerResponse> r = client.Get("n2", "/health");
-        if (r.ok() && r->status == 200) ++ok;
-      }
-    });
+TEST(PeerClient, Calls_ReuseOneKeptAliveConnection) {
+  auto server = StartPeer();
+  ClientLoop loop;
+  PeerClient& client = loop.Make({{"n2", "127.0.0.1", server->port()}});
+  for (int i = 0; i < 20; ++i) {
+    Result<PeerResponse> r = loop.Run(client.Get("n2", "/health"));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->status, 200);
   }
-  for (auto& t : threads) t.join();
-  EXPECT_EQ(ok.load(), 40);
+  // Twenty calls, one after another: one connection, still open.
+  EXPECT_EQ(server->open_connections(), 1u);
+}
+
+TEST(PeerClient, Call_AfterThePeerClosedAnIdleConnectionIsRetriedFresh) {
+  NodeServerOptions options;
+  options.keep_alive_timeout = 100ms;
+  auto server = StartPeer(options);
+  ClientLoop loop;
+  PeerClient& client = loop.Make({{"n2", "127.0.0.1", server->port()}});
+  ASSERT_TRUE(loop.Run(client.Get("n2", "/health")).ok());
+  // The server closes the pooled connection as idle...
+  ASSERT_TRUE(testing::PollUntil([&] { return server->open_connections() == 0; }));
+  // ...and the next call notices, reconnects and succeeds.
+  Result<PeerResponse> r = loop.Run(client.Get("n2", "/health"));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(client.failures(), 0u);
+}
+
+TEST(PeerClient, Calls_InParallelAllSucceed) {
+  auto server = StartPeer();
+  ClientLoop loop;
+  PeerClient& client = loop.Make({{"n2", "127.0.0.1", server->port()}});
+  std::vector<std::future<Result<PeerResponse>>> calls;
+  for (int i = 0; i < 40; ++i) {
+    calls.push_back(asio::co_spawn(client.executor(), client.Get("n2", "/health"), asio::use_future));
+  }
+  int ok = 0;
+  for (auto& call : calls) {
+    Result<PeerResponse> r = call.get();
+    if (r.ok() && r->status == 200) ++ok;
+  }
+  EXPECT_EQ(ok, 40);
+  EXPECT_EQ(client.calls(), 40u);
 }
 
 }  // namespace
