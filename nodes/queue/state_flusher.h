@@ -2,14 +2,17 @@
 // order, behind the write-ahead log, and keeps the log bounded.
 //
 // QueueService applies each command to its in-memory QueueState and hands
-// the tasks it changed to Add(lsn, tasks). A background thread then, every
-// `interval` (or sooner when much is queued):
+// the tasks it changed (and the ids a Purge removed) to Add(lsn, tasks,
+// removed). A background thread then, every `interval` (or sooner when
+// much is queued):
 //
 //   1. waits until the log is durable up to the last queued LSN (usually
 //      it already is: the requests waited for it before answering; under
 //      fsync=never or interval:MS this is an fdatasync once per round);
-//   2. writes every queued task in ONE engine::Batch with that LSN
-//      (Engine::Apply: data and applied LSN in one atomic write);
+//   2. writes every queued task, and deletes every removed one, in ONE
+//      engine::Batch with that LSN (Engine::Apply: data and applied LSN
+//      in one atomic write), so RocksDB never holds a deletion without
+//      the LSN of the Purge that made it, nor the reverse;
 //   3. after `compact_every_records` records, Engine::Flush()es the
 //      memtables to disk and drops the log segments the flushed state
 //      covers (Log::DropPrefix(covered + 1)).
@@ -40,6 +43,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -77,8 +81,10 @@ class StateFlusher {
   // Stops the thread, then persists what is still queued. Idempotent.
   Status Stop();
 
-  // Queues the tasks record `lsn` changed (`lsn` > every earlier one).
-  void Add(uint64_t lsn, std::vector<Task> changed);
+  // Queues the tasks record `lsn` changed, and the ids of the tasks it
+  // removed (ApplyResult::removed_task_ids of a Purge), to be deleted
+  // from RocksDB. `lsn` > every earlier one.
+  void Add(uint64_t lsn, std::vector<Task> changed, std::vector<std::string> removed = {});
 
   // Persists everything queued now; with `compact`, also flushes RocksDB
   // and drops the covered log prefix. For shutdown and tests.
@@ -91,6 +97,7 @@ class StateFlusher {
   struct Entry {
     uint64_t lsn = 0;
     std::vector<Task> tasks;
+    std::vector<std::string> removed;
   };
 
   void Run();

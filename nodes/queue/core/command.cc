@@ -56,6 +56,16 @@ class RecordWriter {
     out_ += value ? "true" : "false";
     return *this;
   }
+  RecordWriter& Field(std::string_view key, const std::vector<std::string>& values) {
+    Key(key);
+    out_ += '[';
+    for (size_t i = 0; i < values.size(); ++i) {
+      if (i > 0) out_ += ',';
+      String(values[i]);
+    }
+    out_ += ']';
+    return *this;
+  }
   RecordWriter& RawField(std::string_view key, std::string_view json_text) {
     Key(key);
     out_ += json_text;
@@ -116,6 +126,7 @@ std::string Encode(const Enqueue& c) {
                                -1, ' ', false, nlohmann::json::error_handler_t::replace))
       .Field("max_retries", int64_t{c.max_retries});
   if (c.idempotency_key) w.Field("idempotency_key", std::string_view(*c.idempotency_key));
+  if (c.enqueue_seq != 0) w.Field("enqueue_seq", static_cast<int64_t>(c.enqueue_seq));
   return w.Field("now_ms", c.now_ms).Finish();
 }
 
@@ -155,6 +166,10 @@ std::string Encode(const Expire& c) {
       .Finish();
 }
 
+std::string Encode(const Purge& c) {
+  return RecordWriter("purge").Field("ids", c.ids).Field("now_ms", c.now_ms).Finish();
+}
+
 // Checks shared by every op: a task id and (where present) a worker that
 // a Decide could have produced.
 void CheckId(FieldReader& r, const std::string& id) {
@@ -173,11 +188,14 @@ Result<Command> DecodeEnqueue(FieldReader& r) {
   c.payload = r.JsonText("payload");
   const int64_t max_retries = r.Int("max_retries");
   c.idempotency_key = r.OptionalString("idempotency_key");
+  const std::optional<int64_t> enqueue_seq = r.OptionalInt("enqueue_seq");
   c.now_ms = r.Int("now_ms");
   CheckId(r, c.id);
   if (max_retries < 0 || max_retries > kMaxRetriesLimit) r.Fail("has max_retries out of range");
+  if (enqueue_seq && *enqueue_seq <= 0) r.Fail("has an enqueue_seq that is not positive");
   DSC_RETURN_IF_ERROR(r.status());
   c.max_retries = static_cast<int>(max_retries);
+  c.enqueue_seq = static_cast<uint64_t>(enqueue_seq.value_or(0));
   return Command(std::move(c));
 }
 
@@ -228,6 +246,16 @@ Result<Command> DecodeExpire(FieldReader& r) {
   return Command(std::move(c));
 }
 
+Result<Command> DecodePurge(FieldReader& r) {
+  Purge c;
+  c.ids = r.StringArray("ids", kMaxPurgeBatch);
+  c.now_ms = r.Int("now_ms");
+  if (r.status().ok() && c.ids.empty()) r.Fail("names no task");
+  for (const std::string& id : c.ids) CheckId(r, id);
+  DSC_RETURN_IF_ERROR(r.status());
+  return Command(std::move(c));
+}
+
 }  // namespace
 
 uint8_t CommandRecordType(const Command& command) {
@@ -237,6 +265,7 @@ uint8_t CommandRecordType(const Command& command) {
                         [](const Ack&) { return kAckRecordType; },
                         [](const Fail&) { return kFailRecordType; },
                         [](const Expire&) { return kExpireRecordType; },
+                        [](const Purge&) { return kPurgeRecordType; },
                     },
                     command);
 }
@@ -248,12 +277,18 @@ std::string_view CommandName(const Command& command) {
                         [](const Ack&) { return std::string_view("ack"); },
                         [](const Fail&) { return std::string_view("fail"); },
                         [](const Expire&) { return std::string_view("expire"); },
+                        [](const Purge&) { return std::string_view("purge"); },
                     },
                     command);
 }
 
 const std::string& CommandTaskId(const Command& command) {
-  return std::visit([](const auto& c) -> const std::string& { return c.id; }, command);
+  static const std::string kNone;
+  return std::visit(Overloaded{
+                        [](const Purge&) -> const std::string& { return kNone; },
+                        [](const auto& c) -> const std::string& { return c.id; },
+                    },
+                    command);
 }
 
 std::string EncodeCommand(const Command& command) {
@@ -279,6 +314,7 @@ Result<Command> DecodeCommand(std::string_view text) {
   if (op == "ack") return DecodeAck(fields);
   if (op == "fail") return DecodeFail(fields);
   if (op == "expire") return DecodeExpire(fields);
+  if (op == "purge") return DecodePurge(fields);
   return Status::Corruption("command: unknown op \"" + TruncateUtf8(op, 32) + "\"");
 }
 

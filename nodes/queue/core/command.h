@@ -13,14 +13,17 @@
 // Encoding: one compact JSON object per record, "op" first, so
 // `dsc wal dump` shows readable lines:
 //
-//   {"op":"enqueue","id":"t-1","payload":{"n":1},"max_retries":3,"now_ms":1000}
+//   {"op":"enqueue","id":"t-1","payload":{"n":1},"max_retries":3,"enqueue_seq":1,"now_ms":1000}
 //   {"op":"lease","id":"t-1","worker":"w1","lease_expires_ms":31000,"now_ms":1000}
 //   {"op":"ack","id":"t-1","worker":"w1","now_ms":2000}
 //   {"op":"fail","id":"t-1","worker":"w1","error":"timeout","retry_at_ms":3100,"dead":false,
 //    "now_ms":2000}
 //   {"op":"expire","id":"t-1","dead":false,"now_ms":31000}
+//   {"op":"purge","ids":["t-1","t-2"],"now_ms":3700000}
 //
-// An Enqueue may also hold "idempotency_key". The payload is embedded as
+// An Enqueue may also hold "idempotency_key"; records written before
+// enqueue_seq was logged lack it (Apply then numbers the task itself). A
+// purge names 1..kMaxPurgeBatch tasks. The payload is embedded as
 // JSON (not as a string of JSON) and always compact, so decoding and
 // re-encoding gives back the same bytes.
 // ANCHOR_END: command_records
@@ -33,6 +36,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "base/status.h"
 
@@ -45,6 +49,11 @@ struct Enqueue {
   int max_retries = 0;
   std::optional<std::string> idempotency_key;
   int64_t now_ms = 0;
+  // The task's place in the FIFO tie-break of the ready order, decided
+  // with the rest, so that replay does not depend on the tasks a Purge
+  // removed before the RocksDB snapshot it starts from. 0: not logged
+  // (an older record).
+  uint64_t enqueue_seq = 0;
 
   bool operator==(const Enqueue&) const = default;
 };
@@ -92,7 +101,17 @@ struct Expire {
   bool operator==(const Expire&) const = default;
 };
 
-using Command = std::variant<Enqueue, Lease, Ack, Fail, Expire>;
+// Removes finished tasks whose retention has passed (QueueState::
+// DecidePurge), oldest first: from memory on Apply, from RocksDB by the
+// flusher. The only command that changes more than one task.
+struct Purge {
+  std::vector<std::string> ids;  // 1..kMaxPurgeBatch tasks
+  int64_t now_ms = 0;
+
+  bool operator==(const Purge&) const = default;
+};
+
+using Command = std::variant<Enqueue, Lease, Ack, Fail, Expire, Purge>;
 
 // WAL record types, one per op (0 is the WAL's invalid type).
 inline constexpr uint8_t kEnqueueRecordType = 1;
@@ -100,13 +119,15 @@ inline constexpr uint8_t kLeaseRecordType = 2;
 inline constexpr uint8_t kAckRecordType = 3;
 inline constexpr uint8_t kFailRecordType = 4;
 inline constexpr uint8_t kExpireRecordType = 5;
+inline constexpr uint8_t kPurgeRecordType = 6;
 
 uint8_t CommandRecordType(const Command& command);
 
-// "enqueue", "lease", "ack", "fail", "expire": the "op" field.
+// "enqueue", "lease", "ack", "fail", "expire", "purge": the "op" field.
 std::string_view CommandName(const Command& command);
 
-// The id of the task the command changes.
+// The id of the task the command changes; empty for a Purge, which names
+// its tasks in Purge::ids.
 const std::string& CommandTaskId(const Command& command);
 
 // The compact JSON shown above. The strings must be valid UTF-8 and the

@@ -10,24 +10,34 @@
 
 #include <nlohmann/json.hpp>
 
+#include "nodes/queue/core/queue_options.h"
+#include "nodes/queue/core/task.h"
+
 namespace dsc::queue {
 namespace {
 
 std::vector<Command> OneOfEach() {
   return {
-      Enqueue{"t-1", R"({"n":1})", 3, std::nullopt, 1'000},
-      Enqueue{"t-2", R"([1,"two",{"three":3.5}])", 0, "order-42", 1'001},
+      Enqueue{"t-1", R"({"n":1})", 3, std::nullopt, 1'000, 1},
+      Enqueue{"t-2", R"([1,"two",{"three":3.5}])", 0, "order-42", 1'001, 2},
+      Enqueue{"t-3", "7", 3, std::nullopt, 1'002, 0},  // an older record: no enqueue_seq
       Lease{"t-1", "w1", 31'000, 1'000},
       Ack{"t-1", "w1", 2'000},
       Fail{"t-1", "w1", "timeout: h\xC3\xA9", 3'100, false, 2'000},
       Fail{"t-1", "w1", "", 2'000, true, 2'000},
       Expire{"t-1", false, 31'000},
       Expire{"t-1", true, 31'000},
+      Purge{{"t-1"}, 3'700'000},
+      Purge{{"t-018bcfe56800a3f29c17e5d0b48c", "t-2", "caf\xC3\xA9"}, 3'700'000},
   };
 }
 
 TEST(EncodeCommand, WritesCompactJsonWithOpFirst) {
-  EXPECT_EQ(EncodeCommand(Enqueue{"t-1", R"({"n":1})", 3, std::nullopt, 1'000}),
+  EXPECT_EQ(EncodeCommand(Enqueue{"t-1", R"({"n":1})", 3, std::nullopt, 1'000, 7}),
+            R"({"op":"enqueue","id":"t-1","payload":{"n":1},"max_retries":3,"enqueue_seq":7,)"
+            R"("now_ms":1000})");
+  // As written before enqueue_seq was logged.
+  EXPECT_EQ(EncodeCommand(Enqueue{"t-1", R"({"n":1})", 3, std::nullopt, 1'000, 0}),
             R"({"op":"enqueue","id":"t-1","payload":{"n":1},"max_retries":3,"now_ms":1000})");
   EXPECT_EQ(EncodeCommand(Lease{"t-1", "w1", 31'000, 1'000}),
             R"({"op":"lease","id":"t-1","worker":"w1","lease_expires_ms":31000,"now_ms":1000})");
@@ -38,6 +48,16 @@ TEST(EncodeCommand, WritesCompactJsonWithOpFirst) {
             R"("dead":false,"now_ms":2000})");
   EXPECT_EQ(EncodeCommand(Expire{"t-1", true, 31'000}),
             R"({"op":"expire","id":"t-1","dead":true,"now_ms":31000})");
+  EXPECT_EQ(EncodeCommand(Purge{{"t-1", "t-2"}, 3'700'000}),
+            R"({"op":"purge","ids":["t-1","t-2"],"now_ms":3700000})");
+}
+
+TEST(EncodeCommand, PurgeMatchesNlohmann) {
+  const Purge purge{{"t-1", "quote \" \\ \n", "h\xC3\xA9", "bad \xFF"}, -3};
+  const nlohmann::ordered_json reference{
+      {"op", "purge"}, {"ids", purge.ids}, {"now_ms", purge.now_ms}};
+  EXPECT_EQ(EncodeCommand(purge),
+            reference.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 // What EncodeCommand wrote before it wrote records by hand: the same
@@ -86,19 +106,61 @@ TEST(DecodeCommand, RoundTripsEveryCommand) {
   }
 }
 
-TEST(CommandRecordType, IsOneToFivePerOp) {
+TEST(DecodeCommand, RoundTripsTheLargestPurge) {
+  Purge purge;
+  purge.now_ms = 1'700'000'000'000;
+  for (size_t i = 0; i < kMaxPurgeBatch; ++i) purge.ids.push_back(MakeTaskId(1'000 + i, i));
+  const Result<Command> decoded = DecodeCommand(EncodeCommand(purge));
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(*decoded, Command(purge));
+}
+
+TEST(DecodeCommand, RejectsBadPurgesAsCorruption) {
+  std::string too_many = R"({"op":"purge","ids":[)";
+  for (size_t i = 0; i <= kMaxPurgeBatch; ++i) {
+    too_many += (i > 0 ? ",\"t-" : "\"t-") + std::to_string(i) + "\"";
+  }
+  too_many += R"(],"now_ms":5})";
+  const std::vector<std::string> garbage = {
+      R"({"op":"purge","ids":[],"now_ms":5})",         // names nothing
+      R"({"op":"purge","now_ms":5})",                  // no ids
+      R"({"op":"purge","ids":["t-1"]})",               // no now_ms
+      R"({"op":"purge","ids":"t-1","now_ms":5})",      // not an array
+      R"({"op":"purge","ids":["t-1",2],"now_ms":5})",  // not all strings
+      R"({"op":"purge","ids":["t-1",null],"now_ms":5})",
+      R"({"op":"purge","ids":[["t-1"]],"now_ms":5})",
+      R"({"op":"purge","ids":["t-1",""],"now_ms":5})",  // an empty id
+      R"({"op":"purge","ids":["t-1"],"now_ms":"5"})",
+      R"({"op":"purge","ids":["t-1","t-2"],"now_ms":5)",  // torn
+      R"({"op":"purge","ids":["t-1","t-2)",               // torn inside the array
+      R"({"op":"purge","ids":[")" + std::string(129, 'x') + R"("],"now_ms":5})",  // id too long
+      too_many,
+  };
+  for (const std::string& text : garbage) {
+    const Result<Command> decoded = DecodeCommand(text);
+    ASSERT_FALSE(decoded.ok()) << text;
+    EXPECT_TRUE(decoded.status().IsCorruption()) << text;
+  }
+}
+
+TEST(CommandRecordType, IsOneToSixPerOp) {
   EXPECT_EQ(CommandRecordType(Enqueue{}), 1);
   EXPECT_EQ(CommandRecordType(Lease{}), 2);
   EXPECT_EQ(CommandRecordType(Ack{}), 3);
   EXPECT_EQ(CommandRecordType(Fail{}), 4);
   EXPECT_EQ(CommandRecordType(Expire{}), 5);
+  EXPECT_EQ(CommandRecordType(Purge{}), 6);
 }
 
 TEST(CommandName, MatchesTheOpField) {
   for (const Command& command : OneOfEach()) {
     const nlohmann::json encoded = nlohmann::json::parse(EncodeCommand(command));
     EXPECT_EQ(encoded["op"], CommandName(command));
-    EXPECT_EQ(encoded["id"], CommandTaskId(command));
+    if (std::holds_alternative<Purge>(command)) {
+      EXPECT_EQ(CommandTaskId(command), "");  // a purge names its tasks in "ids"
+    } else {
+      EXPECT_EQ(encoded["id"], CommandTaskId(command));
+    }
   }
 }
 
@@ -121,6 +183,8 @@ TEST(DecodeCommand, RejectsGarbageAsCorruption) {
       R"({"op":"enqueue","id":"t-1","max_retries":3,"now_ms":5})",  // no payload
       R"({"op":"enqueue","id":"t-1","payload":1,"max_retries":101,"now_ms":5})",
       R"({"op":"enqueue","id":"t-1","payload":1,"max_retries":3,"now_ms":5,"idempotency_key":7})",
+      R"({"op":"enqueue","id":"t-1","payload":1,"max_retries":3,"enqueue_seq":0,"now_ms":5})",
+      R"({"op":"enqueue","id":"t-1","payload":1,"max_retries":3,"enqueue_seq":-1,"now_ms":5})",
       R"({"op":"lease","id":"t-1","worker":"w1","now_ms":5)",               // torn
       "{\"op\":\"ack\",\"id\":\"t-\xFF\",\"worker\":\"w1\",\"now_ms\":5}",  // not UTF-8
       R"({"op":"enqueue","id":"t-1","payload":)" + std::string(200, '[') + std::string(200, ']') +

@@ -81,6 +81,30 @@ std::optional<int64_t> FieldReader::OptionalInt(std::string_view key) {
   return Int(key);
 }
 
+std::vector<std::string> FieldReader::StringArray(std::string_view key, size_t max_items) {
+  const nlohmann::json* value = Find(key);
+  if (value == nullptr) return {};
+  if (!value->is_array()) {
+    WrongType(key, "an array");
+    return {};
+  }
+  if (value->size() > max_items) {
+    Fail("field \"" + std::string(key) + "\" has more than " + std::to_string(max_items) +
+         " items");
+    return {};
+  }
+  std::vector<std::string> out;
+  out.reserve(value->size());
+  for (const nlohmann::json& item : *value) {
+    if (!item.is_string()) {
+      WrongType(key, "an array of strings");
+      return {};
+    }
+    out.push_back(item.get_ref<const std::string&>());
+  }
+  return out;
+}
+
 std::string FieldReader::JsonText(std::string_view key) {
   const nlohmann::json* value = Find(key);
   if (value == nullptr) return {};

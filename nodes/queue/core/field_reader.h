@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -37,6 +38,9 @@ class FieldReader {
   // Absent and null both read as nullopt.
   std::optional<std::string> OptionalString(std::string_view key);
   std::optional<int64_t> OptionalInt(std::string_view key);
+  // An array of strings (possibly empty). An array longer than max_items
+  // is an error, found before anything is copied.
+  std::vector<std::string> StringArray(std::string_view key, size_t max_items);
   // Any JSON value, written back as compact text.
   std::string JsonText(std::string_view key);
 

@@ -76,6 +76,11 @@ Result<EnqueueDecision> QueueState::DecideEnqueue(const EnqueueRequest& request,
   }
   // ANCHOR_END: idempotency_check
   DSC_RETURN_IF_ERROR(CheckName("task id", new_id, kMaxIdBytes));
+  // An id that claims a creation time later than the task's own would,
+  // once the task is purged, get 404 instead of 410 (MayHaveBeenPurged).
+  if (const std::optional<int64_t> id_ms = TaskIdCreatedMs(new_id); id_ms && *id_ms > now_ms) {
+    return Status::InvalidArgument("task id " + new_id + " was made after now_ms");
+  }
   if (tasks_.contains(new_id)) {
     return Status::InvalidArgument("task id " + new_id + " is already used");
   }
@@ -83,7 +88,8 @@ Result<EnqueueDecision> QueueState::DecideEnqueue(const EnqueueRequest& request,
                   .payload = std::move(*payload),
                   .max_retries = max_retries,
                   .idempotency_key = request.idempotency_key,
-                  .now_ms = now_ms};
+                  .now_ms = now_ms,
+                  .enqueue_seq = next_enqueue_seq_};
   return EnqueueDecision{.task_id = std::move(new_id), .command = std::move(command)};
 }
 
@@ -152,5 +158,21 @@ Result<Fail> QueueState::DecideFail(std::string_view id, std::string_view worker
               .now_ms = now_ms};
 }
 // ANCHOR_END: decide_fail
+
+// ANCHOR: decide_purge
+std::optional<Purge> QueueState::DecidePurge(int64_t now_ms) const {
+  if (options_.retention_ms <= 0) return std::nullopt;  // misconfigured: never delete
+  Purge purge{.ids = {}, .now_ms = now_ms};
+  // finished_ is sorted by finish time: stop at the first task still
+  // within its retention, or when the batch is full.
+  for (const auto& [finished_ms, id] : finished_) {
+    if (purge.ids.size() == kMaxPurgeBatch) break;
+    if (!RetentionPassed(finished_ms, options_.retention_ms, now_ms)) break;
+    purge.ids.push_back(id);
+  }
+  if (purge.ids.empty()) return std::nullopt;
+  return purge;
+}
+// ANCHOR_END: decide_purge
 
 }  // namespace dsc::queue

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "base/status.h"
 #include "nodes/queue/core/backoff.h"
 
 namespace dsc::queue {
@@ -24,6 +25,9 @@ inline constexpr size_t kMaxWorkerBytes = 128;  // worker names
 inline constexpr size_t kMaxIdempotencyKeyBytes = 256;
 inline constexpr size_t kMaxErrorBytes = 4'096;  // longer error texts are cut
 inline constexpr int kMaxPayloadDepth = 64;      // nesting of arrays/objects
+// Task ids one Purge command removes: bounds the record (about 32 KiB with
+// the ids MakeTaskId makes) and the time Apply holds the node's lock.
+inline constexpr size_t kMaxPurgeBatch = 1'000;
 
 struct QueueOptions {
   // The payload's compact JSON text may not be longer (the node's HTTP body
@@ -37,6 +41,21 @@ struct QueueOptions {
   int64_t max_lease_ms = 3'600'000;
   // Wait before a failed task is offered again (backoff.h).
   BackoffPolicy backoff;
+  // How long a completed or failed task is kept after it finished (from
+  // its finished_ms) before DecidePurge removes it from memory and from
+  // RocksDB. Must be > 0. Until then GET /tasks/{id} answers with the task;
+  // afterwards with 410 Gone (MayHaveBeenPurged, task.h).
+  //
+  // A purged task's idempotency key is forgotten with it: a producer that
+  // retries an enqueue with the same key more than retention_ms after the
+  // task finished gets a NEW task. Retries of a lost answer come within
+  // seconds; keep the retention well above any producer's retry horizon.
+  int64_t retention_ms = 3'600'000;
 };
+
+// InvalidArgument naming the first option out of range (retention_ms <= 0,
+// min_lease_ms <= 0 or above max_lease_ms). Check before building a
+// QueueState.
+Status ValidateQueueOptions(const QueueOptions& options);
 
 }  // namespace dsc::queue

@@ -7,7 +7,17 @@
 
 namespace dsc::queue {
 
-QueueState::QueueState(QueueOptions options) : options_(std::move(options)) {}
+Status ValidateQueueOptions(const QueueOptions& options) {
+  if (options.retention_ms <= 0) return Status::InvalidArgument("retention_ms must be > 0");
+  if (options.min_lease_ms <= 0 || options.min_lease_ms > options.max_lease_ms) {
+    return Status::InvalidArgument("need 0 < min_lease_ms <= max_lease_ms");
+  }
+  return Status::Ok();
+}
+
+QueueState::QueueState(QueueOptions options) : options_(std::move(options)) {
+  assert(ValidateQueueOptions(options_).ok());
+}
 
 QueueState::ReadyKey QueueState::ReadyKeyOf(const Task& task) {
   return ReadyKey{task.available_at_ms, task.enqueue_seq, task.id};
@@ -18,16 +28,23 @@ QueueState::LeaseKey QueueState::LeaseKeyOf(const Task& task) {
   return LeaseKey{*task.lease_expires_ms, task.id};
 }
 
+QueueState::FinishedKey QueueState::FinishedKeyOf(const Task& task) {
+  assert(task.finished_ms.has_value());
+  return FinishedKey{*task.finished_ms, task.id};
+}
+
 void QueueState::Index(const Task& task) {
   ++count_by_status_[static_cast<size_t>(task.status)];
   if (task.status == TaskStatus::kPending) ready_.insert(ReadyKeyOf(task));
   if (task.status == TaskStatus::kProcessing) leased_.insert(LeaseKeyOf(task));
+  if (IsFinished(task.status)) finished_.insert(FinishedKeyOf(task));
 }
 
 void QueueState::Unindex(const Task& task) {
   --count_by_status_[static_cast<size_t>(task.status)];
   if (task.status == TaskStatus::kPending) ready_.erase(ReadyKeyOf(task));
   if (task.status == TaskStatus::kProcessing) leased_.erase(LeaseKeyOf(task));
+  if (IsFinished(task.status)) finished_.erase(FinishedKeyOf(task));
 }
 
 const Task* QueueState::Find(std::string_view id) const {
@@ -54,6 +71,10 @@ QueueStats QueueState::GetStats(int64_t now_ms) const {
   return stats;
 }
 
+bool QueueState::MayHaveBeenPurged(std::string_view id, int64_t now_ms) const {
+  return queue::MayHaveBeenPurged(id, now_ms, options_.retention_ms);
+}
+
 std::optional<int64_t> QueueState::NextLeaseExpiryMs() const {
   if (leased_.empty()) return std::nullopt;
   return leased_.begin()->first;
@@ -73,8 +94,10 @@ Status QueueState::Restore(Task task) {
     return Status::Corruption("restore: idempotency key of task " + task.id +
                               " already belongs to another task");
   }
-  // The next Enqueue must sort after every restored task, exactly as it
-  // would have had the node never stopped.
+  // The next Enqueue decided must sort after every restored task. It may
+  // get a smaller number than it would have had the node never stopped
+  // (the highest numbers may have been purged), which changes no order;
+  // an Enqueue replayed from the log brings its own number.
   next_enqueue_seq_ = std::max(next_enqueue_seq_, task.enqueue_seq + 1);
   if (task.idempotency_key) id_by_idempotency_key_.emplace(*task.idempotency_key, task.id);
   const std::string id = task.id;

@@ -42,8 +42,14 @@
 // at most N + 1 times: the failure (Fail or Expire) of attempt N + 1 is
 // dead-lettered. An expired lease counts like a failure, so a poison task
 // that crashes every worker that takes it ends in `failed` instead of
-// looping forever. Completed and failed tasks stay queryable; nothing is
-// ever deleted.
+// looping forever.
+//
+// Retention: completed and failed tasks stay queryable for
+// QueueOptions::retention_ms after they finished; then a Purge command
+// (DecidePurge) removes them, with their idempotency keys, from memory
+// and RocksDB. Their ids carry their creation time (MakeTaskId, task.h),
+// so GET can still tell "gone" (410) from "never existed" (404) without
+// keeping removed ids anywhere.
 //
 // Ready order: DecideLease hands out the pending task that has been
 // available longest — smallest available_at_ms, then enqueue order.
@@ -95,8 +101,14 @@ struct EnqueueDecision {
 
 struct ApplyResult {
   // The tasks the command changed, to be written to RocksDB in the same
-  // batch as the command's LSN (one id for every command today).
+  // batch as the command's LSN (one id for every command but Purge, none
+  // for a Purge).
   std::vector<std::string> changed_task_ids;
+  // The tasks a Purge removed, to be deleted from RocksDB in that batch.
+  std::vector<std::string> removed_task_ids;
+  // Ids a Purge named that were already gone (a replay after RocksDB had
+  // deleted them; a repeated id). Tolerated, only counted.
+  size_t already_absent = 0;
 };
 
 struct QueueStats {
@@ -127,7 +139,8 @@ class QueueState {
   // whose answer it lost); Conflict when that task has another payload.
   // InvalidArgument: payload not JSON, deeper than kMaxPayloadDepth or
   // larger than max_payload_bytes; max_retries outside 0..100; a bad key;
-  // a new_id that is empty, too long or already used.
+  // a new_id that is empty, too long or already used, or that carries a
+  // creation time after now_ms (make it with MakeTaskId(now_ms, random)).
   Result<EnqueueDecision> DecideEnqueue(const EnqueueRequest& request, int64_t now_ms,
                                         std::string new_id) const;
 
@@ -158,6 +171,13 @@ class QueueState {
   Result<Fail> DecideFail(std::string_view id, std::string_view worker, std::string_view error,
                           int64_t now_ms, uint64_t random) const;
 
+  // The finished tasks whose retention has passed (finished_ms +
+  // retention_ms <= now_ms), oldest finish first, at most kMaxPurgeBatch;
+  // nullopt when there are none. O(batch log n): it reads the front of
+  // the finished index only. Call it on a timer; while it returns a full
+  // batch, call it again.
+  std::optional<Purge> DecidePurge(int64_t now_ms) const;
+
   // ---- Apply: the only way the state changes.
 
   // Moves the command's task along the diagram above. Deterministic: the
@@ -166,6 +186,12 @@ class QueueState {
   // (its task changed in between; see thread-safety) changes nothing and
   // returns NotFound or Conflict; the node then answers its request with
   // that error (or decides again).
+  //
+  // A Purge erases each named task and every index entry for it. Ids
+  // already absent are counted in already_absent, not refused. A Purge
+  // naming a task that is not finished, or that finished after the
+  // command's now_ms, is refused whole (Conflict, nothing removed): Decide
+  // never makes one, and a damaged log must not delete live tasks.
   Result<ApplyResult> Apply(const Command& command);
 
   // Loads a task saved in RocksDB (at startup, before applying the log),
@@ -178,6 +204,10 @@ class QueueState {
   // The task, or nullptr. Valid until the next Apply or Restore.
   const Task* Find(std::string_view id) const;
   QueueStats GetStats(int64_t now_ms) const;
+  // For an id Find does not know: MayHaveBeenPurged(id, now_ms,
+  // retention_ms) (task.h) with this queue's retention. True: answer 410
+  // Gone; false: 404 Not Found.
+  bool MayHaveBeenPurged(std::string_view id, int64_t now_ms) const;
   // Every task, ordered by id.
   const std::map<std::string, Task, std::less<>>& tasks() const { return tasks_; }
   // The earliest lease deadline: when DecideExpiries next has work.
@@ -202,9 +232,12 @@ class QueueState {
   };
   // Processing tasks by lease deadline.
   using LeaseKey = std::pair<int64_t, std::string>;
+  // Completed and failed tasks by finished_ms, then id.
+  using FinishedKey = std::pair<int64_t, std::string>;
 
   static ReadyKey ReadyKeyOf(const Task& task);
   static LeaseKey LeaseKeyOf(const Task& task);
+  static FinishedKey FinishedKeyOf(const Task& task);
 
   Task* FindMutable(std::string_view id);
   // Adds the task to / removes it from the index of its current status and
@@ -217,14 +250,22 @@ class QueueState {
   Result<ApplyResult> ApplyAck(const Ack& c);
   Result<ApplyResult> ApplyFail(const Fail& c);
   Result<ApplyResult> ApplyExpire(const Expire& c);
+  Result<ApplyResult> ApplyPurge(const Purge& c);
 
   QueueOptions options_;
   std::map<std::string, Task, std::less<>> tasks_;                   // every task, by id
   std::map<std::string, std::string, std::less<>> id_by_idempotency_key_;
   std::set<ReadyKey> ready_;   // exactly the pending tasks
   std::set<LeaseKey> leased_;  // exactly the processing tasks
+  // Exactly the completed and failed tasks, oldest finish first: what
+  // DecidePurge reads. A sorted set, not a deque in apply order: live
+  // finish times never decrease (the node's clock is clamped), but
+  // Restore loads tasks in id order, and a clock set back between two runs
+  // would break the order too; a set stays right either way, for
+  // O(log n) per finish.
+  std::set<FinishedKey> finished_;
   std::array<size_t, 4> count_by_status_{};  // indexed by TaskStatus
-  uint64_t next_enqueue_seq_ = 1;            // for the next applied Enqueue
+  uint64_t next_enqueue_seq_ = 1;            // for the next decided Enqueue
 };
 
 }  // namespace dsc::queue

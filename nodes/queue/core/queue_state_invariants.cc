@@ -20,11 +20,15 @@ Status QueueState::CheckInvariants() const {
     // Each task sits in exactly the index of its status.
     const bool in_ready = ready_.contains(ReadyKeyOf(task));
     const bool in_leased = task.lease_expires_ms && leased_.contains(LeaseKeyOf(task));
+    const bool in_finished = task.finished_ms && finished_.contains(FinishedKeyOf(task));
     if (in_ready != (task.status == TaskStatus::kPending)) {
       return broken("task " + id + " in the ready index iff pending");
     }
     if (in_leased != (task.status == TaskStatus::kProcessing)) {
       return broken("task " + id + " in the lease index iff processing");
+    }
+    if (in_finished != IsFinished(task.status)) {
+      return broken("task " + id + " in the finished index iff completed or failed");
     }
     if (task.enqueue_seq == 0 || task.enqueue_seq >= next_enqueue_seq_) {
       return broken("task " + id + " has an enqueue_seq not yet handed out");
@@ -44,6 +48,11 @@ Status QueueState::CheckInvariants() const {
   }
   if (leased_.size() != counted[static_cast<size_t>(TaskStatus::kProcessing)]) {
     return broken("lease index holds tasks that are not processing");
+  }
+  const size_t finished = counted[static_cast<size_t>(TaskStatus::kCompleted)] +
+                          counted[static_cast<size_t>(TaskStatus::kFailed)];
+  if (finished_.size() != finished) {
+    return broken("finished index holds tasks that are not completed or failed");
   }
   if (id_by_idempotency_key_.size() != with_key) {
     return broken("idempotency index holds keys of no task");

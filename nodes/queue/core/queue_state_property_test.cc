@@ -1,15 +1,19 @@
-// Property tests: random producers, workers and clock jumps drive a
-// QueueState the way the node does (decide, log, apply). After every step
-// the invariants hold, no task is lost and no task is leased to two
-// workers; at the end, replaying the log (from the start, or from a saved
-// copy of the tasks plus the rest of the log) rebuilds the same queue.
+// Property tests: random producers, workers, purges and clock jumps drive
+// a QueueState the way the node does (decide, log, apply). After every
+// step the invariants hold, no task is lost (only finished tasks past
+// their retention are purged) and no task is leased to two workers; at
+// the end, replaying the log (from the start, or from a saved copy of the
+// tasks plus the rest of the log) rebuilds the same queue. Once every task
+// has finished and its retention has passed, purging leaves nothing.
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
 
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -23,10 +27,19 @@ namespace {
 
 const std::vector<std::string> kWorkers = {"w0", "w1", "w2"};
 
+// Short enough that the random clock steps below pass it now and then.
+constexpr int64_t kRetentionMs = 500;
+
+QueueOptions TestOptions() {
+  QueueOptions options;
+  options.retention_ms = kRetentionMs;
+  return options;
+}
+
 // One thing that happens to the queue. The fields are raw random numbers;
 // each kind of step uses the ones it needs.
 struct Step {
-  enum Kind { kEnqueue, kLease, kAck, kFail, kExpireDue, kRacingLeases, kKinds };
+  enum Kind { kEnqueue, kLease, kAck, kFail, kExpireDue, kRacingLeases, kPurgeDue, kKinds };
   int kind = kEnqueue;
   int64_t advance_ms = 0;  // the clock moves forward by this first
   size_t pick = 0;         // which task (one past the end: an unknown id)
@@ -75,7 +88,39 @@ class Driver {
       case Step::kFail: FailStep(step); break;
       case Step::kExpireDue: ExpireStep(); break;
       case Step::kRacingLeases: RacingLeasesStep(step); break;
+      case Step::kPurgeDue:
+        now_ += step.lease_ms;  // the purge timer fires some seconds on
+        PurgeStep();
+        break;
     }
+    CheckAfterStep();
+  }
+
+  // Finishes every task: expires the running ones, then leases and acks
+  // whatever is pending (past its backoff), until none is left unfinished.
+  void FinishEverything() {
+    for (;;) {
+      const QueueStats stats = state_.GetStats(now_);
+      if (stats.pending == 0 && stats.processing == 0) return;
+      now_ += 10'000;  // past every lease (<= 5 s) and backoff
+      ExpireStep();
+      for (;;) {
+        Result<std::optional<Lease>> lease = state_.DecideLease("w0", 1'000, now_);
+        RC_ASSERT(lease.ok());
+        if (!lease->has_value()) break;
+        LogAndApply(**lease, true);
+        Result<Ack> ack = state_.DecideAck((*lease)->id, "w0", now_);
+        RC_ASSERT(ack.ok());
+        LogAndApply(*ack, true);
+      }
+      CheckAfterStep();
+    }
+  }
+
+  // Moves the clock past every retention and purges until nothing is due.
+  void PurgeEverythingDue() {
+    now_ += kRetentionMs;
+    PurgeStep();
     CheckAfterStep();
   }
 
@@ -83,6 +128,8 @@ class Driver {
   const std::vector<std::string>& log() const { return log_; }
   const std::vector<bool>& applied() const { return applied_; }
   int64_t now() const { return now_; }
+  size_t enqueued() const { return ids_.size(); }
+  size_t purged() const { return purged_.size(); }
 
  private:
   // Step 2 and 3 of the node's cycle: log the command, then apply it. A
@@ -111,6 +158,11 @@ class Driver {
       RC_ASSERT(it != holder_.end());
       RC_ASSERT(it->second.second <= expire->now_ms);  // the lease really ran out
       holder_.erase(it);
+    } else if (const auto* purge = std::get_if<Purge>(&command)) {
+      for (const std::string& id : purge->ids) {
+        RC_ASSERT(!holder_.contains(id));      // nobody is working on it
+        RC_ASSERT(purged_.insert(id).second);  // purged once
+      }
     }
   }
 
@@ -147,7 +199,12 @@ class Driver {
     request.payload = R"({"job":)" + std::to_string(step.pick % 3) + "}";
     request.max_retries = step.max_retries;
     if (step.key >= 0) request.idempotency_key = "k" + std::to_string(step.key);
-    const std::string new_id = "t-" + std::to_string(ids_.size() + 1);
+    // Now and then an id of the old form, which carries no time. The low
+    // bits of the random part count, so that ids never collide (the node
+    // draws again when one does).
+    const std::string new_id = step.random % 8 == 0
+                                   ? "t-" + std::to_string(ids_.size() + 1)
+                                   : MakeTaskId(now_, (step.random << 20) | ids_.size());
     Result<EnqueueDecision> decision = state_.DecideEnqueue(request, now_, new_id);
     if (!decision.ok()) {
       // Only a key reused with another payload is refused here.
@@ -155,6 +212,7 @@ class Driver {
       return;
     }
     if (!decision->command) {  // a known key: the existing task comes back
+      // (a purged task's key is forgotten: that makes a new task instead)
       RC_ASSERT(state_.Find(decision->task_id) != nullptr);
       RC_ASSERT(state_.Find(decision->task_id)->idempotency_key == request.idempotency_key);
       return;
@@ -197,6 +255,32 @@ class Driver {
     LogAndApply(*fail, true);
   }
 
+  // What the node's purge timer does: decide and apply purges until none
+  // is due. Each removes only finished tasks whose retention has passed,
+  // oldest finish first.
+  void PurgeStep() {
+    for (int batches = 0;; ++batches) {
+      RC_ASSERT(batches <= 1'000);
+      const std::optional<Purge> purge = state_.DecidePurge(now_);
+      if (!purge) break;
+      RC_ASSERT(!purge->ids.empty() && purge->ids.size() <= kMaxPurgeBatch);
+      int64_t previous_finish = std::numeric_limits<int64_t>::min();
+      for (const std::string& id : purge->ids) {
+        const Task* task = state_.Find(id);
+        RC_ASSERT(task != nullptr);
+        RC_ASSERT(IsFinished(task->status));
+        RC_ASSERT(*task->finished_ms + kRetentionMs <= now_);
+        RC_ASSERT(*task->finished_ms >= previous_finish);
+        previous_finish = *task->finished_ms;
+      }
+      LogAndApply(*purge, true);
+    }
+    // Every finished task left is still within its retention.
+    for (const auto& [id, task] : state_.tasks()) {
+      if (IsFinished(task.status)) RC_ASSERT(*task.finished_ms + kRetentionMs > now_);
+    }
+  }
+
   void ExpireStep() {
     for (const Expire& expire : state_.DecideExpiries(now_)) LogAndApply(expire, true);
     RC_ASSERT(state_.DecideExpiries(now_).empty());
@@ -220,9 +304,15 @@ class Driver {
     const QueueStats stats = state_.GetStats(now_);
     RC_ASSERT(stats.pending + stats.processing + stats.completed + stats.failed ==
               state_.tasks().size());
-    // (3) No task is ever lost: every enqueued id is still there.
-    RC_ASSERT(state_.tasks().size() == ids_.size());
-    for (const std::string& id : ids_) RC_ASSERT(state_.Find(id) != nullptr);
+    // (3) No task is ever lost: every enqueued id is still there, unless
+    // a purge removed it (checked to be finished and old enough in
+    // PurgeStep). A purged id with a time in it reads as "gone".
+    RC_ASSERT(state_.tasks().size() == ids_.size() - purged_.size());
+    for (const std::string& id : ids_) {
+      const bool purged = purged_.contains(id);
+      RC_ASSERT((state_.Find(id) == nullptr) == purged);
+      if (purged && TaskIdCreatedMs(id)) RC_ASSERT(state_.MayHaveBeenPurged(id, now_));
+    }
     // (4) The processing tasks are exactly the leases the model says are
     // held, by the same workers; attempts stay within the retry budget.
     size_t processing = 0;
@@ -239,9 +329,10 @@ class Driver {
     RC_ASSERT(processing == holder_.size());
   }
 
-  QueueState state_;
+  QueueState state_{TestOptions()};
   int64_t now_ = 1'700'000'000'000;
   std::vector<std::string> ids_;  // every task enqueued, in order
+  std::set<std::string> purged_;  // the ids purges removed
   std::vector<std::string> log_;  // every command logged, encoded
   std::vector<bool> applied_;     // whether Apply accepted log_[i]
   std::map<std::string, std::pair<std::string, int64_t>> holder_;  // id -> (worker, deadline)
@@ -282,15 +373,16 @@ RC_GTEST_PROP(QueueStateProperty, InvariantsHoldAndReplayRebuildsTheSameQueue, (
   RC_CLASSIFY(stats.failed > 0, "some dead-lettered");
   RC_CLASSIFY(std::count(driver.applied().begin(), driver.applied().end(), false) > 0,
               "a stale command refused");
+  RC_CLASSIFY(driver.purged() > 0, "some purged");
 
   // (2) Replaying the whole log into an empty queue rebuilds it exactly.
-  QueueState from_scratch;
+  QueueState from_scratch(TestOptions());
   Replay(driver, 0, from_scratch);
   RC_ASSERT(from_scratch.CheckInvariants().ok());
   RC_ASSERT(Dump(from_scratch, driver.now()) == expected);
 
   // And so does restoring the saved tasks, then replaying what came after.
-  QueueState restored;
+  QueueState restored(TestOptions());
   for (const std::string& text : saved_tasks) {
     Result<Task> task = TaskFromJson(text);
     RC_ASSERT(task.ok());
@@ -299,14 +391,91 @@ RC_GTEST_PROP(QueueStateProperty, InvariantsHoldAndReplayRebuildsTheSameQueue, (
   Replay(driver, saved_log_size, restored);
   RC_ASSERT(restored.CheckInvariants().ok());
   RC_ASSERT(Dump(restored, driver.now()) == expected);
+  // Purges decided from here agree too.
+  RC_ASSERT(restored.DecidePurge(driver.now() + kRetentionMs) ==
+            driver.state().DecidePurge(driver.now() + kRetentionMs));
 
-  // Both go on exactly like the original: the next task gets the same place
-  // in the ready order.
-  const Enqueue next{"t-next", "1", 3, std::nullopt, driver.now()};
-  RC_ASSERT(from_scratch.Apply(next).ok());
-  RC_ASSERT(restored.Apply(next).ok());
-  RC_ASSERT(from_scratch.Find("t-next")->enqueue_seq == restored.Find("t-next")->enqueue_seq);
-  RC_ASSERT(from_scratch.Find("t-next")->enqueue_seq == driver.state().tasks().size() + 1);
+  // Both go on exactly like the original: the next task the original
+  // decides gets the same place in the ready order in each.
+  Result<EnqueueDecision> next =
+      driver.state().DecideEnqueue({"1", 3, std::nullopt}, driver.now(), "t-next");
+  RC_ASSERT(next.ok() && next->command.has_value());
+  RC_ASSERT(next->command->enqueue_seq == driver.enqueued() + 1);
+  RC_ASSERT(from_scratch.Apply(*next->command).ok());
+  RC_ASSERT(restored.Apply(*next->command).ok());
+  RC_ASSERT(from_scratch.Find("t-next")->enqueue_seq == driver.enqueued() + 1);
+  RC_ASSERT(restored.Find("t-next")->enqueue_seq == driver.enqueued() + 1);
+  // A task the restored queue decides itself sorts after all it holds,
+  // even when the highest numbers were purged before the save.
+  Result<EnqueueDecision> own =
+      restored.DecideEnqueue({"1", 3, std::nullopt}, driver.now(), "t-own");
+  RC_ASSERT(own.ok() && own->command.has_value());
+  for (const auto& [id, task] : restored.tasks()) {
+    RC_ASSERT(task.enqueue_seq < own->command->enqueue_seq);
+  }
+}
+
+// Retention bounds memory: once every task has finished and its retention
+// has passed, the purges leave no task and no index entry behind, and a
+// replay of the whole log (purges included) agrees.
+RC_GTEST_PROP(QueueStateProperty, PurgingEverythingFinishedLeavesAnEmptyQueue, ()) {
+  const auto steps = *rc::gen::container<std::vector<Step>>(GenStep());
+  Driver driver;
+  for (const Step& step : steps) driver.Run(step);
+  driver.FinishEverything();
+  driver.PurgeEverythingDue();
+  RC_CLASSIFY(driver.enqueued() > 0, "some tasks");
+
+  const QueueState& state = driver.state();
+  RC_ASSERT(state.tasks().empty());
+  RC_ASSERT(driver.purged() == driver.enqueued());
+  // CheckInvariants compares each index's size with the tasks it must
+  // hold: with no tasks, the ready, lease, finished and idempotency
+  // indexes are all empty.
+  RC_ASSERT(state.CheckInvariants().ok());
+  const QueueStats stats = state.GetStats(driver.now());
+  RC_ASSERT(stats.pending + stats.processing + stats.completed + stats.failed == 0u);
+  RC_ASSERT(!state.NextLeaseExpiryMs() && !state.NextAvailableMs());
+  RC_ASSERT(!state.DecidePurge(driver.now() + 100 * kRetentionMs));
+
+  QueueState from_scratch(TestOptions());
+  Replay(driver, 0, from_scratch);
+  RC_ASSERT(from_scratch.tasks().empty());
+  RC_ASSERT(from_scratch.CheckInvariants().ok());
+
+  // Every key is free again: re-enqueueing with it makes a new task.
+  for (int key = 0; key < 4; ++key) {
+    Result<EnqueueDecision> again = state.DecideEnqueue(
+        {"1", 0, "k" + std::to_string(key)}, driver.now(), "t-again" + std::to_string(key));
+    RC_ASSERT(again.ok());
+    RC_ASSERT(again->command.has_value());
+  }
+}
+
+// Replaying a purge whose deletions already happened (RocksDB deleted the
+// tasks, then the node crashed before the log was compacted) tolerates
+// the absent tasks and leaves the same state.
+RC_GTEST_PROP(QueueStateProperty, ReplayingPurgesTwiceChangesNothing, ()) {
+  const auto steps = *rc::gen::container<std::vector<Step>>(GenStep());
+  Driver driver;
+  for (const Step& step : steps) driver.Run(step);
+  driver.FinishEverything();
+  driver.PurgeEverythingDue();
+
+  QueueState state(TestOptions());
+  Replay(driver, 0, state);
+  for (const std::string& record : driver.log()) {
+    const Result<Command> command = DecodeCommand(record);
+    RC_ASSERT(command.ok());
+    const auto* purge = std::get_if<Purge>(&*command);
+    if (purge == nullptr) continue;
+    const Result<ApplyResult> again = state.Apply(*purge);
+    RC_ASSERT(again.ok());
+    RC_ASSERT(again->removed_task_ids.empty());
+    RC_ASSERT(again->already_absent == purge->ids.size());
+  }
+  RC_ASSERT(state.tasks().empty());
+  RC_ASSERT(state.CheckInvariants().ok());
 }
 
 }  // namespace

@@ -68,6 +68,13 @@ class QueueStateTest : public ::testing::Test {
     EXPECT_TRUE(state_.CheckInvariants().ok()) << state_.CheckInvariants().ToString();
   }
 
+  void ApplyPurgeOk(const Purge& purge) {
+    Result<ApplyResult> result = state_.Apply(purge);
+    ASSERT_TRUE(result.ok()) << EncodeCommand(purge) << ": " << result.status().ToString();
+    EXPECT_EQ(result->removed_task_ids, purge.ids);
+    EXPECT_TRUE(state_.CheckInvariants().ok()) << state_.CheckInvariants().ToString();
+  }
+
   const Task& Get(const std::string& id) {
     const Task* task = state_.Find(id);
     EXPECT_NE(task, nullptr) << id;
@@ -125,6 +132,16 @@ TEST_F(QueueStateTest, DecideEnqueue_RejectsBadRequestsAsInvalidArgument) {
 TEST_F(QueueStateTest, DecideEnqueue_RejectsAnIdAlreadyUsed) {
   const std::string id = EnqueueTask();
   EXPECT_TRUE(state_.DecideEnqueue({"1", {}, {}}, now_, id).status().IsInvalidArgument());
+}
+
+TEST_F(QueueStateTest, DecideEnqueue_RejectsAnIdMadeAfterNow) {
+  // The id's time must not be later than the task's: GET would answer 404
+  // instead of 410 once it is purged.
+  EXPECT_TRUE(state_.DecideEnqueue({"1", {}, {}}, now_, MakeTaskId(now_ + 1, 7))
+                  .status()
+                  .IsInvalidArgument());
+  EXPECT_TRUE(state_.DecideEnqueue({"1", {}, {}}, now_, MakeTaskId(now_, 7)).ok());
+  EXPECT_TRUE(state_.DecideEnqueue({"1", {}, {}}, now_, MakeTaskId(now_ - 1, 7)).ok());
 }
 
 TEST_F(QueueStateTest, DecideEnqueue_KnownIdempotencyKeyReturnsTheSameTask) {
@@ -222,6 +239,7 @@ TEST_F(QueueStateTest, DecideAck_CompletesTheTaskAndKeepsIt) {
   EXPECT_EQ(task.worker, "w1");  // who did it
   EXPECT_FALSE(task.lease_expires_ms.has_value());
   EXPECT_EQ(task.updated_ms, now_);
+  EXPECT_EQ(task.finished_ms, now_);  // its retention starts now
   EXPECT_EQ(LeaseTask("w2"), "");  // never handed out again
 }
 
@@ -419,7 +437,196 @@ TEST_F(QueueStateTest, DecideExpiries_DeadLettersAPoisonTask) {
   EXPECT_EQ(Get(id).status, TaskStatus::kFailed);
   EXPECT_EQ(Get(id).attempt, 3);
   EXPECT_EQ(Get(id).last_error, "lease of worker w3 expired");
+  EXPECT_EQ(Get(id).finished_ms, now_);
   EXPECT_EQ(LeaseTask("w4"), "");
+}
+
+// ---- Retention: DecidePurge and Apply(Purge)
+
+constexpr int64_t kRetentionMs = QueueOptions{}.retention_ms;
+
+TEST_F(QueueStateTest, DecideFail_DeadLetterSetsFinishedMsAndARetryDoesNot) {
+  const std::string id = EnqueueTask("1", /*max_retries=*/1);
+  LeaseTask("w1");
+  FailTask(id, "w1");
+  EXPECT_EQ(Get(id).finished_ms, std::nullopt);  // pending again
+  now_ += 10'000;
+  LeaseTask("w1");
+  now_ += 5;
+  FailTask(id, "w1");
+  EXPECT_EQ(Get(id).status, TaskStatus::kFailed);
+  EXPECT_EQ(Get(id).finished_ms, now_);
+}
+
+TEST_F(QueueStateTest, DecidePurge_NothingUntilTheRetentionHasPassed) {
+  EXPECT_EQ(state_.DecidePurge(now_ + 10 * kRetentionMs), std::nullopt);  // no tasks
+  const std::string id = EnqueueTask();
+  LeaseTask("w1");
+  AckTask(id, "w1");
+  EXPECT_EQ(state_.DecidePurge(now_ + kRetentionMs - 1), std::nullopt);
+  const std::optional<Purge> purge = state_.DecidePurge(now_ + kRetentionMs);
+  ASSERT_TRUE(purge.has_value());
+  EXPECT_EQ(purge->ids, std::vector<std::string>{id});
+  EXPECT_EQ(purge->now_ms, now_ + kRetentionMs);
+}
+
+TEST_F(QueueStateTest, DecidePurge_TakesOnlyFinishedTasksOldestFinishFirst) {
+  const std::string first_done = EnqueueTask();
+  const std::string dead = EnqueueTask("1", /*max_retries=*/0);
+  const std::string running = EnqueueTask();
+  EnqueueTask();  // stays pending
+  ASSERT_EQ(LeaseTask("w1"), first_done);
+  ASSERT_EQ(LeaseTask("w2"), dead);
+  ASSERT_EQ(LeaseTask("w3"), running);
+  now_ += 10;
+  FailTask(dead, "w2");  // finishes first
+  now_ += 10;
+  AckTask(first_done, "w1");
+  const std::optional<Purge> purge = state_.DecidePurge(now_ + 100 * kRetentionMs);
+  ASSERT_TRUE(purge.has_value());
+  EXPECT_EQ(purge->ids, (std::vector<std::string>{dead, first_done}));
+  // Only the first one's retention has passed here.
+  EXPECT_EQ(state_.DecidePurge(now_ - 10 + kRetentionMs)->ids, std::vector<std::string>{dead});
+}
+
+TEST_F(QueueStateTest, DecidePurge_BatchesAtMostMaxPurgeBatch) {
+  const size_t total = kMaxPurgeBatch + 5;
+  for (size_t i = 0; i < total; ++i) {
+    const std::string id = EnqueueTask();
+    LeaseTask("w1");
+    AckTask(id, "w1");
+    now_ += 1;
+  }
+  now_ += kRetentionMs;
+  std::optional<Purge> purge = state_.DecidePurge(now_);
+  ASSERT_TRUE(purge.has_value());
+  EXPECT_EQ(purge->ids.size(), kMaxPurgeBatch);
+  ApplyPurgeOk(*purge);
+  purge = state_.DecidePurge(now_);
+  ASSERT_TRUE(purge.has_value());
+  EXPECT_EQ(purge->ids.size(), 5u);
+  ApplyPurgeOk(*purge);
+  EXPECT_EQ(state_.DecidePurge(now_), std::nullopt);
+  EXPECT_TRUE(state_.tasks().empty());
+}
+
+TEST_F(QueueStateTest, ApplyPurge_RemovesTheTaskAndForgetsItsKey) {
+  const std::string id = EnqueueTask(R"({"order":42})", {}, "order-42");
+  LeaseTask("w1");
+  AckTask(id, "w1");
+  const std::string other = EnqueueTask();  // stays
+  now_ += kRetentionMs;
+  const std::optional<Purge> purge = state_.DecidePurge(now_);
+  ASSERT_TRUE(purge.has_value());
+  Result<ApplyResult> result = state_.Apply(*purge);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_TRUE(result->changed_task_ids.empty());
+  EXPECT_EQ(result->removed_task_ids, std::vector<std::string>{id});
+  EXPECT_EQ(result->already_absent, 0u);
+  EXPECT_EQ(state_.Find(id), nullptr);
+  EXPECT_NE(state_.Find(other), nullptr);
+  EXPECT_EQ(state_.GetStats(now_).completed, 0u);
+  EXPECT_TRUE(state_.CheckInvariants().ok()) << state_.CheckInvariants().ToString();
+
+  // The key went with the task: the same request now makes a new task.
+  Result<EnqueueDecision> again =
+      state_.DecideEnqueue({R"({"order":42})", {}, "order-42"}, now_, "t-again");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->task_id, "t-again");
+  EXPECT_TRUE(again->command.has_value());
+}
+
+TEST_F(QueueStateTest, ApplyPurge_ToleratesIdsAlreadyGone) {
+  const std::string id = EnqueueTask();
+  LeaseTask("w1");
+  AckTask(id, "w1");
+  const Purge purge{{id, "t-never", id}, now_ + kRetentionMs};
+  Result<ApplyResult> result = state_.Apply(purge);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_EQ(result->removed_task_ids, std::vector<std::string>{id});
+  EXPECT_EQ(result->already_absent, 2u);  // the unknown one and the repeat
+  // A replay of the same Purge (RocksDB had already deleted the task).
+  result = state_.Apply(purge);
+  ASSERT_TRUE(result.ok());
+  EXPECT_TRUE(result->removed_task_ids.empty());
+  EXPECT_EQ(result->already_absent, 3u);
+  EXPECT_TRUE(state_.CheckInvariants().ok());
+}
+
+TEST_F(QueueStateTest, ApplyPurge_RefusesWholeWhenATaskIsNotFinished) {
+  const std::string done = EnqueueTask();
+  LeaseTask("w1");
+  AckTask(done, "w1");
+  const std::string running = EnqueueTask();
+  LeaseTask("w2");
+  const std::string waiting = EnqueueTask();
+  const int64_t later = now_ + kRetentionMs;
+  for (const std::string& live : {running, waiting}) {
+    const Status status = state_.Apply(Purge{{done, live}, later}).status();
+    EXPECT_TRUE(status.IsConflict()) << status.ToString();
+  }
+  // Finished after the purge's clock: not decided by DecidePurge either.
+  EXPECT_TRUE(state_.Apply(Purge{{done}, now_ - 1}).status().IsConflict());
+  EXPECT_EQ(state_.tasks().size(), 3u);  // nothing removed
+  EXPECT_TRUE(state_.CheckInvariants().ok());
+}
+
+TEST_F(QueueStateTest, MayHaveBeenPurged_UsesTheQueueRetention) {
+  const std::string id = MakeTaskId(now_, 99);
+  EXPECT_FALSE(state_.MayHaveBeenPurged(id, now_ + kRetentionMs - 1));
+  EXPECT_TRUE(state_.MayHaveBeenPurged(id, now_ + kRetentionMs));
+  EXPECT_FALSE(state_.MayHaveBeenPurged("t-1", now_ + 100 * kRetentionMs));  // no time in it
+}
+
+TEST_F(QueueStateTest, DecidePurge_AfterRestoreInIdOrderStillOldestFirst) {
+  // Ids in RocksDB sort against finish order: "t-9" finishes first.
+  const std::string late = EnqueueTask();  // t-1
+  next_id_ = 9;
+  const std::string early = EnqueueTask();  // t-9
+  LeaseTask("w1");
+  LeaseTask("w2");
+  AckTask(early, "w2");
+  now_ += 10;
+  AckTask(late, "w1");
+  QueueState restored;
+  for (const auto& [id, task] : state_.tasks()) ASSERT_TRUE(restored.Restore(task).ok());
+  ASSERT_TRUE(restored.CheckInvariants().ok());
+  EXPECT_EQ(restored.DecidePurge(now_ + kRetentionMs)->ids,
+            (std::vector<std::string>{early, late}));
+  EXPECT_EQ(restored.DecidePurge(now_ + kRetentionMs), state_.DecidePurge(now_ + kRetentionMs));
+}
+
+// Regression: Restore numbers the next task after the highest enqueue_seq
+// it loads, and a purge may have removed the highest. The replayed Enqueue
+// brings its own number, so the rebuilt queue matches the live one.
+TEST_F(QueueStateTest, Restore_AfterThePurgeOfTheNewestTaskReplaysTheSameSeq) {
+  EnqueueTask();                             // seq 1, stays pending
+  const std::string newest = EnqueueTask();  // seq 2
+  ASSERT_EQ(LeaseTask("w1"), Get("t-1").id);
+  ASSERT_EQ(LeaseTask("w1"), newest);
+  AckTask(newest, "w1");
+  now_ += kRetentionMs;
+  ApplyPurgeOk(*state_.DecidePurge(now_));  // the snapshot RocksDB holds from here
+
+  QueueState restored;
+  for (const auto& [id, task] : state_.tasks()) ASSERT_TRUE(restored.Restore(task).ok());
+  Result<EnqueueDecision> live = state_.DecideEnqueue({"1", {}, {}}, now_, "t-live");
+  ASSERT_TRUE(live.ok() && live->command.has_value());
+  EXPECT_EQ(live->command->enqueue_seq, 3u);
+  ApplyOk(*live->command);
+  ASSERT_TRUE(restored.Apply(*live->command).ok());  // the replay
+  EXPECT_EQ(*restored.Find("t-live"), Get("t-live"));
+  EXPECT_TRUE(restored.CheckInvariants().ok());
+}
+
+TEST(ValidateQueueOptions, RetentionMustBePositive) {
+  EXPECT_TRUE(ValidateQueueOptions(QueueOptions{}).ok());
+  QueueOptions options;
+  options.retention_ms = 0;
+  EXPECT_TRUE(ValidateQueueOptions(options).IsInvalidArgument());
+  options.retention_ms = 1;
+  options.min_lease_ms = options.max_lease_ms + 1;
+  EXPECT_TRUE(ValidateQueueOptions(options).IsInvalidArgument());
 }
 
 // ---- Apply of commands that no longer fit
@@ -441,7 +648,7 @@ TEST_F(QueueStateTest, Apply_StaleCommandChangesNothing) {
   ASSERT_TRUE(ack.ok());
   ApplyOk(*ack);
   EXPECT_TRUE(state_.Apply(*ack).status().IsConflict());
-  EXPECT_TRUE(state_.Apply(Enqueue{id, "1", 3, std::nullopt, now_}).status().IsConflict());
+  EXPECT_TRUE(state_.Apply(Enqueue{id, "1", 3, std::nullopt, now_, 0}).status().IsConflict());
   EXPECT_TRUE(state_.Apply(Expire{"t-404", false, now_}).status().IsNotFound());
   EXPECT_TRUE(state_.Apply(Expire{id, false, now_ + kLeaseMs}).status().IsConflict());
   EXPECT_TRUE(state_.CheckInvariants().ok());
@@ -449,7 +656,7 @@ TEST_F(QueueStateTest, Apply_StaleCommandChangesNothing) {
 
 TEST_F(QueueStateTest, Apply_EnqueueWithATakenKeyIsConflict) {
   EnqueueTask("1", {}, "k");
-  EXPECT_TRUE(state_.Apply(Enqueue{"t-x", "1", 3, "k", now_}).status().IsConflict());
+  EXPECT_TRUE(state_.Apply(Enqueue{"t-x", "1", 3, "k", now_, 0}).status().IsConflict());
   EXPECT_EQ(state_.tasks().size(), 1u);
 }
 

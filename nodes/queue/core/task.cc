@@ -1,5 +1,8 @@
 #include "nodes/queue/core/task.h"
 
+#include <algorithm>
+#include <limits>
+
 #include "nodes/queue/core/field_reader.h"
 #include "nodes/queue/core/queue_options.h"
 #include "base/text.h"
@@ -42,6 +45,7 @@ nlohmann::json TaskToJson(const Task& task) {
   if (task.last_error) out["last_error"] = *task.last_error;
   out["created_ms"] = task.created_ms;
   out["updated_ms"] = task.updated_ms;
+  if (task.finished_ms) out["finished_ms"] = *task.finished_ms;
   out["enqueue_seq"] = task.enqueue_seq;
   return out;
 }
@@ -68,12 +72,16 @@ Result<Task> TaskFromJson(std::string_view text) {
   task.last_error = r.OptionalString("last_error");
   task.created_ms = r.Int("created_ms");
   task.updated_ms = r.Int("updated_ms");
+  task.finished_ms = r.OptionalInt("finished_ms");
   const int64_t enqueue_seq = r.Int("enqueue_seq");
   DSC_RETURN_IF_ERROR(r.status());
 
   const std::optional<TaskStatus> status = ParseTaskStatus(status_name);
   if (!status) return Status::Corruption("task: unknown status \"" + status_name + "\"");
   task.status = *status;
+  // Saved before finished_ms existed: nothing changes a finished task, so
+  // its last update is when it finished.
+  if (IsFinished(task.status) && !task.finished_ms) task.finished_ms = task.updated_ms;
   // Range checks before narrowing to int; ValidateTask checks the rest.
   if (attempt < 0 || attempt > kMaxRetriesLimit + 1) {
     return Status::Corruption("task: attempt out of range");
@@ -102,6 +110,9 @@ Status ValidateTask(const Task& task) {
   if (task.lease_expires_ms.has_value() != processing) {
     return broken("lease_expires_ms must be set exactly while processing");
   }
+  if (task.finished_ms.has_value() != IsFinished(task.status)) {
+    return broken("finished_ms must be set exactly when completed or failed");
+  }
   if (task.worker.has_value() != (task.attempt > 0)) {
     return broken("worker must be set exactly when the task was leased");
   }
@@ -109,6 +120,62 @@ Status ValidateTask(const Task& task) {
     return broken("a task that left pending must have been leased");
   }
   return Status::Ok();
+}
+
+namespace {
+
+constexpr std::string_view kTaskIdPrefix = "t-";
+constexpr size_t kTaskIdMsDigits = 12;
+constexpr size_t kTaskIdRandomDigits = 16;
+constexpr size_t kTaskIdBytes = kTaskIdPrefix.size() + kTaskIdMsDigits + kTaskIdRandomDigits;
+
+// Appends the low `digits` hex digits of `value`, most significant first.
+void AppendHex(std::string& out, uint64_t value, size_t digits) {
+  constexpr char kHex[] = "0123456789abcdef";
+  for (size_t i = digits; i-- > 0;) out += kHex[(value >> (4 * i)) & 0xf];
+}
+
+}  // namespace
+
+std::string MakeTaskId(int64_t created_ms, uint64_t random_bits) {
+  const int64_t ms = std::clamp<int64_t>(created_ms, 0, kMaxTaskIdMs);
+  std::string id;
+  id.reserve(kTaskIdBytes);
+  id += kTaskIdPrefix;
+  AppendHex(id, static_cast<uint64_t>(ms), kTaskIdMsDigits);
+  AppendHex(id, random_bits, kTaskIdRandomDigits);
+  return id;
+}
+
+std::optional<int64_t> TaskIdCreatedMs(std::string_view id) {
+  if (id.size() != kTaskIdBytes || !id.starts_with(kTaskIdPrefix)) return std::nullopt;
+  int64_t ms = 0;
+  for (size_t i = kTaskIdPrefix.size(); i < id.size(); ++i) {
+    const char c = id[i];
+    int digit;
+    if (c >= '0' && c <= '9') {
+      digit = c - '0';
+    } else if (c >= 'a' && c <= 'f') {
+      digit = c - 'a' + 10;
+    } else {
+      return std::nullopt;  // uppercase too: MakeTaskId never writes it
+    }
+    if (i < kTaskIdPrefix.size() + kTaskIdMsDigits) ms = ms * 16 + digit;
+  }
+  return ms;
+}
+
+bool RetentionPassed(int64_t finished_ms, int64_t retention_ms, int64_t now_ms) {
+  // finished_ms + retention_ms <= now_ms, rearranged so that no clock
+  // reading (a fuzzed one included) overflows.
+  if (retention_ms < 0) return false;
+  if (now_ms < std::numeric_limits<int64_t>::min() + retention_ms) return false;
+  return finished_ms <= now_ms - retention_ms;
+}
+
+bool MayHaveBeenPurged(std::string_view id, int64_t now_ms, int64_t retention_ms) {
+  const std::optional<int64_t> created_ms = TaskIdCreatedMs(id);
+  return created_ms.has_value() && RetentionPassed(*created_ms, retention_ms, now_ms);
 }
 
 }  // namespace dsc::queue

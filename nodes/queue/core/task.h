@@ -9,9 +9,12 @@
 // optional fields are left out. Example:
 //
 //   {"attempt":1,"available_at_ms":1700000000000,"created_ms":1700000000000,
-//    "enqueue_seq":7,"id":"t-7","lease_expires_ms":1700000030000,
-//    "max_retries":3,"payload":{"image":"cat.png"},"status":"processing",
+//    "enqueue_seq":7,"id":"t-018bcfe56800a3f29c17e5d0b48c",
+//    "lease_expires_ms":1700000030000,"max_retries":3,
+//    "payload":{"image":"cat.png"},"status":"processing",
 //    "updated_ms":1700000000500,"worker":"w1"}
+//
+// A completed or failed task also has "finished_ms".
 //
 // Thread-safety: plain values and pure functions.
 #pragma once
@@ -30,6 +33,11 @@ namespace dsc::queue {
 // "failed" is the dead-letter state: the task used up its retries and
 // waits for a human, who can read last_error.
 enum class TaskStatus { kPending, kProcessing, kCompleted, kFailed };
+
+// Completed and failed are final: no command moves a task out of them.
+inline bool IsFinished(TaskStatus status) {
+  return status == TaskStatus::kCompleted || status == TaskStatus::kFailed;
+}
 
 // "pending", "processing", "completed", "failed".
 std::string_view TaskStatusName(TaskStatus status);
@@ -50,6 +58,9 @@ struct Task {
   std::optional<std::string> last_error;  // why the last attempt failed
   int64_t created_ms = 0;
   int64_t updated_ms = 0;
+  // When it became completed or failed: set exactly then. Its retention
+  // (QueueOptions::retention_ms) counts from here.
+  std::optional<int64_t> finished_ms;
   uint64_t enqueue_seq = 0;  // 1, 2, 3... in enqueue order: ties in the ready order go FIFO
 
   bool operator==(const Task&) const = default;
@@ -62,7 +73,10 @@ struct Task {
 nlohmann::json TaskToJson(const Task& task);
 
 // Parses the text TaskToJson(...).dump() wrote. Corruption when it is not
-// such an object or breaks ValidateTask. Never throws.
+// such an object or breaks ValidateTask. Never throws. A completed or
+// failed task saved before "finished_ms" existed reads it as its
+// updated_ms: nothing changes a finished task, so its last update is when
+// it finished.
 Result<Task> TaskFromJson(std::string_view text);
 
 // Checks the rules every stored task obeys (Corruption naming the first
@@ -70,8 +84,50 @@ Result<Task> TaskFromJson(std::string_view text);
 //  * id is 1..kMaxIdBytes bytes; 0 <= max_retries <= kMaxRetriesLimit;
 //    attempt >= 0;
 //  * lease_expires_ms is set exactly when processing;
+//  * finished_ms is set exactly when completed or failed;
 //  * worker is set exactly when attempt > 0 (someone leased it);
 //  * a task that is processing, completed or failed was leased (attempt > 0).
 Status ValidateTask(const Task& task);
+
+// ANCHOR: task_id
+// Task ids carry the time they were made, so that the node can tell a task
+// it removed (QueueState::DecidePurge) from one it never had without
+// remembering removed ids:
+//
+//   task_id := "t-" ms random
+//   ms      := 12 lowercase hex digits   creation time, ms since the epoch
+//   random  := 16 lowercase hex digits   64 random bits
+//
+// e.g. "t-018bcfe56800a3f29c17e5d0b48c" (30 bytes). 12 hex digits of
+// milliseconds last until the year 10889. The 64 random bits keep ids
+// unguessable and make a collision (two ids in the same millisecond with
+// the same bits) practically impossible; the node draws again if one
+// happens.
+//
+// Ids of the older form ("t-" + 16 hex digits, no time) and any other
+// text stay valid task ids: they just carry no time.
+inline constexpr int64_t kMaxTaskIdMs = (int64_t{1} << 48) - 1;
+
+// The id of a task created at `created_ms` (0..kMaxTaskIdMs; clamped into
+// that range) with the given random bits.
+std::string MakeTaskId(int64_t created_ms, uint64_t random_bits);
+
+// The creation time MakeTaskId wrote into `id`; nullopt for anything that
+// is not exactly of the form above (older ids, uppercase hex, wrong
+// length...).
+std::optional<int64_t> TaskIdCreatedMs(std::string_view id);
+
+// Whether a task with this id, if it ever existed, may have been removed
+// by now: the id carries its creation time and that time + retention_ms
+// <= now_ms. A task finishes after it is created and is kept retention_ms
+// after it finishes, so a task created more recently cannot be gone.
+// The node answers 410 Gone for an absent task when this holds, 404
+// otherwise (an old-format or malformed id, or a recent one).
+bool MayHaveBeenPurged(std::string_view id, int64_t now_ms, int64_t retention_ms);
+
+// finished_ms + retention_ms <= now_ms, without overflow: `finished_ms`
+// (a finish or creation time) is old enough to be removed.
+bool RetentionPassed(int64_t finished_ms, int64_t retention_ms, int64_t now_ms);
+// ANCHOR_END: task_id
 
 }  // namespace dsc::queue

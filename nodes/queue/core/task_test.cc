@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <string>
+#include <vector>
+
+#include "nodes/queue/core/queue_options.h"
 
 namespace dsc::queue {
 namespace {
@@ -68,6 +72,38 @@ TEST(TaskFromJson, RoundTripsWhatToJsonWrote) {
   }
 }
 
+TEST(TaskFromJson, RoundTripsFinishedMs) {
+  Task completed = FullTask();
+  completed.status = TaskStatus::kCompleted;
+  completed.lease_expires_ms.reset();
+  completed.finished_ms = 2'000;
+  const nlohmann::json json = TaskToJson(completed);
+  EXPECT_EQ(json["finished_ms"], 2'000);
+  const Result<Task> parsed = TaskFromJson(json.dump());
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(*parsed, completed);
+
+  EXPECT_FALSE(TaskToJson(MinimalTask()).contains("finished_ms"));  // pending
+}
+
+// Tasks saved before finished_ms existed have none: a finished one reads
+// its last update as its finish.
+TEST(TaskFromJson, FinishedTaskWithoutFinishedMsUsesUpdatedMs) {
+  Task failed = FullTask();
+  failed.status = TaskStatus::kFailed;
+  failed.lease_expires_ms.reset();
+  failed.finished_ms = 2'000;
+  nlohmann::json old = TaskToJson(failed);
+  old.erase("finished_ms");
+  const Result<Task> parsed = TaskFromJson(old.dump());
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->finished_ms, failed.updated_ms);
+
+  const Result<Task> pending = TaskFromJson(TaskToJson(MinimalTask()).dump());
+  ASSERT_TRUE(pending.ok());
+  EXPECT_EQ(pending->finished_ms, std::nullopt);
+}
+
 TEST(TaskFromJson, RejectsMalformedTasksAsCorruption) {
   const std::string good = TaskToJson(FullTask()).dump();
   const auto with = [&](const char* key, nlohmann::json value) {
@@ -92,6 +128,8 @@ TEST(TaskFromJson, RejectsMalformedTasksAsCorruption) {
            with("created_ms", 18446744073709551615u),  // does not fit int64
            without("lease_expires_ms"),          // processing without a lease
            with("worker", nullptr),              // leased but no worker
+           with("finished_ms", 5),               // processing, yet finished
+           with("finished_ms", "5"),             // wrong type
            std::string(100, '[') + std::string(100, ']'),
        }) {
     const Result<Task> parsed = TaskFromJson(bad);
@@ -116,9 +154,82 @@ TEST(ValidateTask, EnforcesTheStatusRules) {
   worker_without_attempt.worker = "w1";
   EXPECT_TRUE(ValidateTask(worker_without_attempt).IsCorruption());
 
+  Task pending_but_finished = MinimalTask();
+  pending_but_finished.finished_ms = 5;
+  EXPECT_TRUE(ValidateTask(pending_but_finished).IsCorruption());
+
+  Task completed_without_finish = FullTask();
+  completed_without_finish.status = TaskStatus::kCompleted;
+  completed_without_finish.lease_expires_ms.reset();
+  EXPECT_TRUE(ValidateTask(completed_without_finish).IsCorruption());
+
   Task long_id = MinimalTask();
   long_id.id = std::string(129, 'x');
   EXPECT_TRUE(ValidateTask(long_id).IsCorruption());
+}
+
+// ---- Task ids
+
+TEST(MakeTaskId, WritesTimeThenRandomInLowercaseHex) {
+  // 1'700'000'000'000 ms = 0x18bcfe56800.
+  EXPECT_EQ(MakeTaskId(1'700'000'000'000, 0xa3f29c17e5d0b48c), "t-018bcfe56800a3f29c17e5d0b48c");
+  EXPECT_EQ(MakeTaskId(0, 0), "t-0000000000000000000000000000");
+  EXPECT_EQ(MakeTaskId(kMaxTaskIdMs, ~uint64_t{0}), "t-ffffffffffffffffffffffffffff");
+  // Out of range: clamped, so the id stays well-formed.
+  EXPECT_EQ(MakeTaskId(-5, 1), MakeTaskId(0, 1));
+  EXPECT_EQ(MakeTaskId(kMaxTaskIdMs + 1, 1), MakeTaskId(kMaxTaskIdMs, 1));
+  EXPECT_LE(MakeTaskId(1, 2).size(), kMaxIdBytes);
+}
+
+TEST(TaskIdCreatedMs, ReadsBackWhatMakeTaskIdWrote) {
+  for (int64_t ms : {int64_t{0}, int64_t{1}, int64_t{1'700'000'000'000}, kMaxTaskIdMs}) {
+    for (uint64_t bits : {uint64_t{0}, uint64_t{0x0123456789abcdef}, ~uint64_t{0}}) {
+      EXPECT_EQ(TaskIdCreatedMs(MakeTaskId(ms, bits)), ms) << MakeTaskId(ms, bits);
+    }
+  }
+}
+
+TEST(TaskIdCreatedMs, OldAndMalformedIdsCarryNoTime) {
+  const std::string good = MakeTaskId(1'700'000'000'000, 42);
+  for (const std::string& id : std::vector<std::string>{
+           "t-1",
+           "t-a3f29c17e5d0b48c",              // the old form: 16 random hex digits
+           "",                                // empty
+           good.substr(0, good.size() - 1),   // too short
+           good + "0",                        // too long
+           "x" + good.substr(1),              // wrong prefix
+           "T" + good.substr(1),              // wrong prefix
+           "t-018BCFE56800a3f29c17e5d0b48c",  // uppercase
+           "t-018bcfe5680 a3f29c17e5d0b48c",  // a space
+           "t--18bcfe56800a3f29c17e5d0b48c",  // a sign
+           "t-018bcfe56800a3f29c17e5d0b48g",  // not hex in the random part
+           "t-018bcfe56800a3f29c17e5d0b48" + std::string(1, '\0'),  // a NUL
+       }) {
+    EXPECT_EQ(TaskIdCreatedMs(id), std::nullopt) << id;
+  }
+}
+
+TEST(MayHaveBeenPurged, OnlyWellFormedIdsOlderThanTheRetention) {
+  constexpr int64_t kRetention = 3'600'000;
+  const std::string id = MakeTaskId(1'000'000, 7);
+  EXPECT_FALSE(MayHaveBeenPurged(id, 1'000'000, kRetention));  // just made
+  EXPECT_FALSE(MayHaveBeenPurged(id, 1'000'000 + kRetention - 1, kRetention));
+  EXPECT_TRUE(MayHaveBeenPurged(id, 1'000'000 + kRetention, kRetention));
+  EXPECT_TRUE(MayHaveBeenPurged(id, std::numeric_limits<int64_t>::max(), kRetention));
+  EXPECT_FALSE(MayHaveBeenPurged("t-a3f29c17e5d0b48c", 1'000'000'000'000, kRetention));
+  EXPECT_FALSE(MayHaveBeenPurged("no-such-thing", 1'000'000'000'000, kRetention));
+}
+
+TEST(RetentionPassed, NeverOverflows) {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+  EXPECT_TRUE(RetentionPassed(0, 10, 10));
+  EXPECT_FALSE(RetentionPassed(1, 10, 10));
+  EXPECT_FALSE(RetentionPassed(kMax, 10, kMax));
+  EXPECT_TRUE(RetentionPassed(kMax - 10, 10, kMax));
+  EXPECT_FALSE(RetentionPassed(kMin, 10, kMin + 9));
+  EXPECT_TRUE(RetentionPassed(kMin, 10, kMin + 10));
+  EXPECT_FALSE(RetentionPassed(0, -1, kMax));  // a negative retention never passes
 }
 
 }  // namespace
