@@ -14,7 +14,7 @@
 #include <atomic>
 #include <thread>
 
-#include "nodes/common/guarded_http_server.h"
+#include <httplib.h>
 #include "nodes/common/node_server.h"
 #include "nodes/common/test_util.h"
 

@@ -159,9 +159,14 @@ Awaitable<void> RunHttpSession(NodeServer& server, beast::tcp_stream stream) {
     stream.expires_after(options.read_timeout);
     http::request_parser<http::string_body> parser;
     parser.header_limit(kMaxHeaderBytes);
+    // No body limit yet: it depends on the route, known after the headers
+    // (a Content-Length over it is refused below, chunks as they come).
+    parser.body_limit(boost::none);
     if (auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, kTuple); ec) {
       if (std::optional<Response> reply = ReadFailureReply(ec, options.max_body_bytes)) {
         reply->keep_alive(false);
+        // Counted before it is written: a client that saw it sees it counted.
+        server.RecordRequest("other", "unmatched", reply->result_int(), Clock::now() - start);
         co_await WriteResponse(stream, *reply, false, options.write_timeout);
         co_await LingeringClose(stream);
       }
@@ -198,6 +203,8 @@ Awaitable<void> RunHttpSession(NodeServer& server, beast::tcp_stream stream) {
         if (auto [ec, n] = co_await http::async_read(stream, buffer, parser, kTuple); ec) {
           if (std::optional<Response> reply = ReadFailureReply(ec, body_limit)) {
             reply->keep_alive(false);
+            server.RecordRequest(method, route != nullptr ? route->pattern : "unmatched",
+                                 reply->result_int(), Clock::now() - start);
             co_await WriteResponse(stream, *reply, false, options.write_timeout);
             co_await LingeringClose(stream);
           }
@@ -239,10 +246,10 @@ Awaitable<void> RunHttpSession(NodeServer& server, beast::tcp_stream stream) {
     const bool keep_alive = !early && parser.get().keep_alive() && !server.stopping_;
     res.version(parser.get().version());
     res.keep_alive(keep_alive);
-    const bool written = co_await WriteResponse(stream, res, head.method() == http::verb::head,
-                                                options.write_timeout);
     server.RecordRequest(method, route != nullptr ? route->pattern : "unmatched",
                          res.result_int(), Clock::now() - start);
+    const bool written = co_await WriteResponse(stream, res, head.method() == http::verb::head,
+                                                options.write_timeout);
     if (!written) co_return;
     if (!keep_alive) {
       if (early) {

@@ -243,7 +243,7 @@ void NodeServer::RecordRequest(std::string_view method, const std::string& route
   std::chrono::duration<double> seconds = elapsed;
   metrics_
       .GetHistogram("dsc_http_request_duration_seconds",
-                    "Time from request headers to response written", Metrics::kLatencyBuckets,
+                    "Time from request headers to response ready", Metrics::kLatencyBuckets,
                     {{"route", route}})
       .Observe(seconds.count());
 }
@@ -354,6 +354,10 @@ void NodeServer::Stop() {
   io_->stop();
   for (std::thread& t : threads_) t.join();
   threads_.clear();
+  // The posted close may not have run before stop(): close here, with no
+  // thread left running, so the port is free when Stop() returns.
+  beast::error_code ignored;
+  acceptor_->close(ignored);
   if (stuck > 0) {
     // A handler still waits for something that never completed (a bug in
     // a service's shutdown). Destroying the context would free what that

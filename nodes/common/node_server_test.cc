@@ -3,13 +3,12 @@
 #include <httplib.h>
 #include <unistd.h>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/use_future.hpp>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "nodes/common/json_body.h"
 #include "nodes/common/peer_client.h"
+#include "nodes/common/test_async.h"
 #include "nodes/common/test_util.h"
 
 namespace dsc::node {
@@ -415,11 +414,8 @@ class TwoNodesTest : public ::testing::Test {
   // Runs one peer call from the test thread and waits for its result.
   static Result<PeerResponse> Call(PeerClient& from, const std::string& to,
                                    const nlohmann::json& body = nlohmann::json::object()) {
-    return asio::co_spawn(from_executor(from), from.Post(to, "/peer/ping", body),
-                          asio::use_future)
-        .get();
+    return testing::RunAndWait(from.executor(), from.Post(to, "/peer/ping", body));
   }
-  static asio::any_io_executor from_executor(PeerClient& client) { return client.executor(); }
 
   std::vector<std::unique_ptr<NodeServer>> servers_;
   std::unique_ptr<PeerClient> a_;

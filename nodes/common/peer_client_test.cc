@@ -7,13 +7,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/use_future.hpp>
+#include <future>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "nodes/common/node_server.h"
+#include "nodes/common/test_async.h"
 #include "nodes/common/test_util.h"
 
 namespace dsc::node {
@@ -61,7 +61,7 @@ class ClientLoop {
     return *client_;
   }
   Result<PeerResponse> Run(Awaitable<Result<PeerResponse>> call) {
-    return asio::co_spawn(io_, std::move(call), asio::use_future).get();
+    return testing::RunAndWait(io_.get_executor(), std::move(call));
   }
 
  private:
@@ -164,7 +164,9 @@ TEST(PeerClient, Calls_InParallelAllSucceed) {
   PeerClient& client = loop.Make({{"n2", "127.0.0.1", server->port()}});
   std::vector<std::future<Result<PeerResponse>>> calls;
   for (int i = 0; i < 40; ++i) {
-    calls.push_back(asio::co_spawn(client.executor(), client.Get("n2", "/health"), asio::use_future));
+    calls.push_back(std::async(std::launch::async, [&] {
+      return testing::RunAndWait(client.executor(), client.Get("n2", "/health"));
+    }));
   }
   int ok = 0;
   for (auto& call : calls) {
