@@ -117,6 +117,12 @@ void NodeServer::SetStatusProvider(std::function<nlohmann::json()> provider) {
 std::string NodeServer::url() const { return ListenAddress{options_.listen.host, port_}.Url(); }
 
 void NodeServer::AddBuiltinRoutes() {
+  metrics_.AddCollector([this](Metrics& metrics) {
+    metrics
+        .GetGauge("dsc_http_open_connections",
+                  "Connections open now (idle keep-alive ones included)")
+        .Set(static_cast<double>(open_connections_.load()));
+  });
   Get("/health", [this](Request&) -> Awaitable<Response> {
     // The pid lets `dsc lab` tell the node it started from another process
     // that answers on the same port (a second lab, say).
