@@ -137,6 +137,14 @@ void AddQueueCommands(CLI::App& app, Flags& flags, Action* action) {
   dsc::queue::ServeOptions& serve = flags.queue_serve;
   CLI::App* serve_cmd = queue->add_subcommand("serve", "Run a queue node until SIGTERM or Ctrl-C");
   AddServeFlags(serve_cmd, serve);
+  serve_cmd->add_flag("--durable-leases", serve.durable_leases,
+                      "Answer a lease only once it is durable (default: a crash may forget a "
+                      "lease, and the task is delivered again)");
+  serve_cmd
+      ->add_option("--retention-ms", serve.retention_ms,
+                   "How long finished tasks stay queryable (then GET answers 410)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   serve_cmd->callback(
       [&flags, action] { *action = [&flags] { return dsc::queue::Serve(flags.queue_serve); }; });
 

@@ -6,6 +6,7 @@
 #include <httplib.h>
 
 #include <filesystem>
+#include <future>
 
 #include "nodes/common/test_util.h"
 #include "nodes/queue/queue_client.h"
@@ -13,34 +14,40 @@
 namespace dsc::queue {
 namespace {
 
+using namespace std::chrono_literals;
 namespace testing = node::testing;
+
+constexpr int64_t kRetentionMs = 60'000;
 
 class QueueHttpTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = testing::MakeTempDir("dsc_queue_http_");
-    QueueServiceOptions options;
-    options.data_dir = dir_ + "/data";
-    options.clock = &clock_;
-    options.seed = 7;
-    options.expiry_thread = false;
-    Result<std::unique_ptr<QueueService>> opened = QueueService::Open(options);
-    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-    service_ = std::move(opened).value();
+    // The server first: the service's timers run on its executor.
     node::NodeServerOptions server_options;
     server_options.node_id = "queue1";
     server_options.max_body_bytes = 4096;
     server_ = std::make_unique<node::NodeServer>(server_options);
+    QueueServiceOptions options;
+    options.data_dir = dir_ + "/data";
+    options.clock = &clock_;
+    options.seed = 7;
+    options.executor = server_->executor();
+    options.expiry_timer = false;
+    options.queue.retention_ms = kRetentionMs;
+    Result<std::unique_ptr<QueueService>> opened = QueueService::Open(options);
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    service_ = std::move(opened).value();
     http_ = std::make_unique<QueueHttp>("queue1", service_.get());
     http_->Register(*server_);
     ASSERT_TRUE(server_->Start().ok());
     client_ = std::make_unique<QueueClient>(server_->url());
   }
   void TearDown() override {
-    service_->Shutdown();
-    server_->Stop();
+    if (service_) service_->Shutdown();
+    if (server_) server_->Stop();
+    service_.reset();  // before the server: its timers live on the server's executor
     server_.reset();
-    service_.reset();
     std::filesystem::remove_all(dir_);
   }
 
@@ -166,6 +173,70 @@ TEST_F(QueueHttpTest, Metrics_ShowQueueCountersAndDepths) {
   EXPECT_NE(r->body.find("dsc_queue_enqueued_total 1"), std::string::npos) << r->body;
   EXPECT_NE(r->body.find("dsc_queue_tasks{status=\"pending\"} 1"), std::string::npos);
   EXPECT_NE(r->body.find("dsc_wal_durable_lsn 1"), std::string::npos);
+}
+
+TEST_F(QueueHttpTest, LongPoll_ParkedLeaseGetsTheNextEnqueue) {
+  auto waiting = std::async(std::launch::async, [&] {
+    QueueClient worker(server_->url(), 30s);
+    return worker.Lease("w1", 1000, 20'000);
+  });
+  ASSERT_TRUE(testing::PollUntil([&] { return service_->Stats().parked_leases == 1; }));
+  QueueClient::Reply created = client_->Enqueue("1");
+  ASSERT_EQ(created.status, 201);
+  QueueClient::Reply leased = waiting.get();
+  ASSERT_EQ(leased.status, 200) << leased.body.dump();
+  EXPECT_EQ(leased.body["id"], created.body["id"]);
+
+  httplib::Client raw(server_->url());
+  httplib::Result metrics = raw.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("dsc_queue_parked_leases 0"), std::string::npos);
+  EXPECT_NE(metrics->body.find("dsc_queue_pending_replies 0"), std::string::npos);
+}
+
+TEST_F(QueueHttpTest, LongPoll_ShutdownAnswers204AtOnce) {
+  auto waiting = std::async(std::launch::async, [&] {
+    QueueClient worker(server_->url(), 30s);
+    return worker.Lease("w1", 1000, 30'000);
+  });
+  ASSERT_TRUE(testing::PollUntil([&] { return service_->Stats().parked_leases == 1; }));
+  service_->Shutdown();
+  EXPECT_EQ(waiting.get().status, 204);
+}
+
+TEST_F(QueueHttpTest, ClientHangsUpBeforeTheReply_TheTaskIsStillEnqueued) {
+  const std::string body = R"({"payload":{"n":1}})";
+  {
+    std::unique_ptr<testing::RawConnection> connection =
+        testing::RawConnection::Connect(server_->port());
+    ASSERT_NE(connection, nullptr);
+    ASSERT_TRUE(
+        connection->Send("POST /tasks HTTP/1.1\r\nHost: test\r\n"
+                         "Content-Type: application/json\r\nContent-Length: " +
+                         std::to_string(body.size()) + "\r\n\r\n" + body));
+  }  // closed at once, before any reply
+  ASSERT_TRUE(testing::PollUntil([&] { return service_->Stats().counters.enqueued == 1; }));
+  ASSERT_TRUE(testing::PollUntil([&] { return service_->Stats().pending_replies == 0; }));
+  QueueClient::Reply stats = client_->Get("/stats");
+  EXPECT_EQ(stats.body["pending"], 1);
+  QueueClient::Reply leased = client_->Lease("w1", 1000, 0);
+  ASSERT_EQ(leased.status, 200);
+  EXPECT_EQ(leased.body["payload"], nlohmann::json({{"n", 1}}));
+  EXPECT_EQ(client_->Get("/health").status, 200);
+}
+
+TEST_F(QueueHttpTest, GetTask_AfterItsRetentionIs410Gone) {
+  QueueClient::Reply created = client_->Enqueue("1");
+  ASSERT_EQ(created.status, 201);
+  const std::string id = created.body["id"];
+  ASSERT_EQ(client_->Lease("w1", 1000, 0).status, 200);
+  ASSERT_EQ(client_->Ack(id, "w1").status, 200);
+  clock_.Advance(kRetentionMs);
+  ASSERT_TRUE(service_->ExpireDue().ok());  // the expiry timer's purge pass
+  ExpectError(client_->GetTask(id), 410, "gone", id);
+  ExpectError(client_->GetTask("t-none"), 404, "not_found");
+  // A well-formed id, made now: it cannot have been purged yet.
+  ExpectError(client_->GetTask(MakeTaskId(clock_.NowMs(), 1)), 404, "not_found");
 }
 
 }  // namespace

@@ -5,9 +5,11 @@
 // and ack or fail them; a task whose worker dies comes back when its lease
 // runs out; a task that keeps failing is retried with backoff, then
 // dead-lettered. Every change is a record in a write-ahead log, durable
-// before the node answers, so `kill -9` loses no acknowledged task.
+// before the node answers (a lease only with --durable-leases), so
+// `kill -9` loses no acknowledged task.
 //
 //   dsc queue serve   --listen 127.0.0.1:7000 --data DIR [--fsync ...]
+//                     [--durable-leases] [--retention-ms N]
 //   dsc queue worker  --server http://127.0.0.1:7000 --id w1 ...
 //   dsc queue produce --server http://127.0.0.1:7000 --count 100 ...
 //
@@ -16,6 +18,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 namespace dsc::queue {
@@ -27,6 +30,11 @@ struct ServeOptions {
   std::string fsync = "always";           // always | interval:MS | never
   bool admin = false;                     // enable /admin/faults
   size_t max_body_bytes = 1u << 20;
+  // Answer a lease only once its record is durable (QueueServiceOptions::
+  // durable_leases); by default a crash may forget a lease.
+  bool durable_leases = false;
+  // How long finished tasks stay queryable (QueueOptions::retention_ms).
+  int64_t retention_ms = 3'600'000;
 };
 
 // Runs the node until SIGTERM or SIGINT; returns the process exit code.

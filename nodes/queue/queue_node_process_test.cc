@@ -320,7 +320,7 @@ TEST_F(QueueNodeProcessTest, Sigterm_ExitsZeroAndKeepsTasks) {
     EXPECT_EQ(server->WaitExit(20s), 0) << server->Stderr();
     EXPECT_THAT(server->Stdout(), HasSubstr("stopped cleanly"));
   }
-  auto server = LaunchServer({"--fsync", "never"});
+  auto server = LaunchServer({"--fsync", "never", "--durable-leases"});
   QueueClient client(url_);
   for (const std::string& id : ids) EXPECT_EQ(client.GetTask(id).body["status"], "pending");
   QueueClient::Reply status = client.Get("/status");
@@ -340,6 +340,7 @@ TEST_F(QueueNodeProcessTest, StartupFailures_ExitNonZeroWithOneLine) {
        dir_ + "/data"},           // dir in use
       {"serve", "--data", file},  // not a dir
       {"serve", "--data", dir_ + "/d", "--fsync", "sometimes"},
+      {"serve", "--data", dir_ + "/d", "--retention-ms", "0"},
       {"serve", "--data", dir_ + "/d", "--listen", "nowhere"},
       {"serve", "--listen", "127.0.0.1:1"},  // no --data
       {"worker", "--fail-rate", "2"},

@@ -5,6 +5,7 @@
 //
 //   queue_node_test_main serve   --data DIR [--id ID] [--listen HOST:PORT]
 //                                [--fsync POLICY] [--admin] [--max-body-bytes N]
+//                                [--durable-leases] [--retention-ms N]
 //   queue_node_test_main worker  --server URL [--id W] [--concurrency N]
 //                                [--work-ms N] [--fail-rate X] [--lease-ms N]
 //                                [--wait-ms N] [--max-tasks N] [--seed N]
@@ -23,11 +24,11 @@
 
 namespace {
 
-// --flag value pairs (and bare --admin) after the subcommand.
+// --flag value pairs (and bare --admin, --durable-leases) after the subcommand.
 bool ParseFlags(int argc, char** argv, std::map<std::string, std::string>& flags) {
   for (int i = 2; i < argc; ++i) {
     const std::string flag = argv[i];
-    if (flag == "--admin") {
+    if (flag == "--admin" || flag == "--durable-leases") {
       flags[flag] = "1";
       continue;
     }
@@ -86,6 +87,8 @@ int main(int argc, char** argv) {
     flags.Take("--data", o.data_dir);
     flags.Take("--fsync", o.fsync);
     o.admin = flags.Take("--admin", text);
+    o.durable_leases = flags.Take("--durable-leases", text);
+    flags.Take("--retention-ms", o.retention_ms, ToInt);
     if (flags.Take("--max-body-bytes", text)) o.max_body_bytes = ToUint(text);
     return flags.Done() ? dsc::queue::Serve(o) : 2;
   }

@@ -122,6 +122,7 @@ Status QueueService::ReplayTail() {
     for (const std::string& id : applied->changed_task_ids) {
       batch.Put(kTasksColumnFamily, id, TaskToJson(*state_.Find(id)).dump());
     }
+    for (const std::string& id : applied->removed_task_ids) batch.Delete(kTasksColumnFamily, id);
     return Status::Ok();
   };
   Result<engine::ReplayReport> report = engine::ReplayLog(*log_, *engine_, apply);

@@ -22,10 +22,6 @@ int Exit(int code, const std::string& reason) {
   return node::ExitWithReason("queue serve", code, reason);
 }
 
-// Long polls hold a server thread each for up to 30 s, so the node needs
-// more threads than it has cores: this many workers may wait at once.
-constexpr size_t kServerThreads = 64;
-
 }  // namespace
 
 // ANCHOR: serve
@@ -45,10 +41,29 @@ int Serve(const ServeOptions& options) {
                                               options.max_body_bytes, wal::kMaxPayloadBytes));
   }
 
+  QueueOptions queue_options;
+  queue_options.retention_ms = options.retention_ms;
+  if (Status valid = ValidateQueueOptions(queue_options); !valid.ok()) {
+    return Exit(node::kExitUsage, "bad --retention-ms: " + valid.message());
+  }
+
+  // The server first: the service's timers (long polls, lease expiry) run
+  // on its executor. Long polls hold no thread, so the server's default
+  // threads (one per core) serve any number of waiting workers.
+  node::NodeServerOptions server_options;
+  server_options.node_id = options.id;
+  server_options.listen = *listen;
+  server_options.max_body_bytes = options.max_body_bytes;
+  server_options.admin = options.admin;
+  node::NodeServer server(server_options);
+
   FirstError fatal;
   QueueServiceOptions service_options;
   service_options.data_dir = options.data_dir;
   service_options.durability = *durability;
+  service_options.queue = queue_options;
+  service_options.executor = server.executor();
+  service_options.durable_leases = options.durable_leases;
   service_options.on_fatal = [&](const Status& status) {
     fatal.Set(status);
     shutdown.Request();
@@ -59,15 +74,6 @@ int Serve(const ServeOptions& options) {
                 "cannot open the queue in " + options.data_dir + ": " + opened.status().ToString());
   }
   std::unique_ptr<QueueService> service = std::move(opened).value();
-
-  node::NodeServerOptions server_options;
-  server_options.node_id = options.id;
-  server_options.listen = *listen;
-  server_options.max_body_bytes = options.max_body_bytes;
-  server_options.admin = options.admin;
-  server_options.worker_threads = kServerThreads;
-  server_options.max_connections = std::max(server_options.max_connections, kServerThreads);
-  node::NodeServer server(server_options);
   QueueHttp http(options.id, service.get());
   http.Register(server);
 
@@ -76,8 +82,9 @@ int Serve(const ServeOptions& options) {
   }
   const int signal_number = shutdown.Wait();
 
-  // Wake the long polls (they answer 204), stop serving, then close the
-  // state: the last tasks reach RocksDB and the log is synced and closed.
+  // Answer the long polls (204) so nothing waits for them, stop serving
+  // (replies waiting for a sync still go out), then close the state: the
+  // last tasks reach RocksDB and the log is synced and closed.
   service->Shutdown();
   server.Stop();
   Status closed = service->Close();
