@@ -4,7 +4,6 @@
 #pragma once
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <filesystem>
 #include <map>
@@ -12,6 +11,7 @@
 #include <system_error>
 #include <utility>
 
+#include "base/scratch_dir.h"
 #include "engine/engine.h"
 
 namespace dsc::engine::testing {
@@ -21,30 +21,9 @@ namespace dsc::engine::testing {
 // set: fsync is free there, which makes RocksDB's flushes ~6x faster, and
 // these tests simulate a crash by discarding the memtable, not by cutting
 // power, so they lose nothing by it.
-class TempDir {
+class TempDir : public ScratchDir {
  public:
-  TempDir() {
-    std::error_code ec;
-    std::filesystem::path base = std::filesystem::temp_directory_path();
-    if (getenv("TMPDIR") == nullptr && std::filesystem::is_directory("/dev/shm", ec)) {
-      base = "/dev/shm";
-    }
-    std::string pattern = (base / "dsc-engine-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed for " << pattern;
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::string& path() const { return path_; }
-  std::string Sub(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
+  TempDir() : ScratchDir("dsc-engine", ScratchPlace::kMemory) {}
 };
 
 // (column family, key) -> value: a whole engine's state, for comparisons.

@@ -1,5 +1,7 @@
 #include "nodes/common/test_util.h"
 
+#include "base/scratch_dir.h"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -51,11 +53,8 @@ int PickFreePort() {
 }
 
 std::string MakeTempDir(std::string_view prefix) {
-  const char* base = std::getenv("TMPDIR");
-  std::string pattern =
-      std::string(base != nullptr ? base : "/tmp") + "/" + std::string(prefix) + "XXXXXX";
-  char* made = ::mkdtemp(pattern.data());
-  return made != nullptr ? std::string(made) : std::string();
+  Result<std::string> made = MakeScratchDir(prefix);
+  return made.ok() ? *made : std::string();
 }
 
 std::unique_ptr<RawConnection> RawConnection::Connect(int port) {

@@ -30,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "base/scratch_dir.h"
 #include "tests/crash/crash_payload.h"
 #include "tests/crash/killed_child.h"
 #include "wal/log.h"
@@ -57,9 +58,8 @@ uint64_t EnvOr(const char* name, uint64_t fallback) {
 // A fresh directory under the system temp dir (a kill -9 keeps the page
 // cache, so tmpfs tests this promise as well as a disk does).
 std::string MakeTempDir() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "wal_crash.XXXXXX").string();
-  if (mkdtemp(pattern.data()) == nullptr) return "";
-  return pattern;
+  Result<std::string> made = MakeScratchDir("wal_crash");
+  return made.ok() ? *made : std::string();
 }
 
 // The child's "<lsn> <id>" lines as lsn -> id.

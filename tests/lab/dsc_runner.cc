@@ -12,6 +12,8 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include "base/scratch_dir.h"
 #include <thread>
 
 namespace dsc::testing {
@@ -127,15 +129,12 @@ bool PortIsFree(int port) {
 }
 
 std::string MakeTempDir() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "dsc-test-XXXXXX").string();
-  if (mkdtemp(pattern.data()) == nullptr) std::abort();
-  return pattern;
+  Result<std::string> made = MakeScratchDir("dsc-test");
+  if (!made.ok()) std::abort();
+  return *made;
 }
 
-void RemoveTree(const std::string& dir) {
-  std::error_code ignored;
-  std::filesystem::remove_all(dir, ignored);
-}
+void RemoveTree(const std::string& dir) { RemoveScratchDir(dir); }
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
