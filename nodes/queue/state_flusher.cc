@@ -74,8 +74,10 @@ Status StateFlusher::Persist(bool compact) {
     const uint64_t last_lsn = entries.back().lsn;
     // The engine may lag the log, never lead it: RocksDB may write this
     // state to disk at any moment, so the records it reflects must be
-    // on disk first. Usually a no-op: the requests already waited.
-    if (Status s = log_->WaitDurable(last_lsn); !s.ok()) {
+    // on disk first, whatever the fsync policy (WaitDurable would not
+    // sync under interval or never). Usually a no-op under always: the
+    // requests already waited.
+    if (Status s = log_->durable_lsn() >= last_lsn ? Status::Ok() : log_->Sync(); !s.ok()) {
       ReportFatal(s.WithContext("state flusher: sync log"));
       return s;
     }
