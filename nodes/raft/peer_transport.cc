@@ -3,6 +3,12 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <exception>
+#include <optional>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include "nodes/raft/message_json.h"
 
@@ -35,14 +41,26 @@ bool AppendChained(Message& older, const Message& newer) {
   return true;
 }
 
-PeerTransport::PeerTransport(const node::PeerClient* peers, ResponseHandler on_response)
-    : peers_(peers), on_response_(std::move(on_response)) {
-  for (const node::PeerAddress& peer : peers_->peers()) {
-    if (peer.id == peers_->self_id()) continue;
-    queues_[peer.id] = std::make_unique<Queue>();
+PeerTransport::PeerTransport(node::asio::any_io_executor executor, node::PeerClient* peers,
+                             ResponseHandler on_response)
+    : state_(std::make_shared<State>()) {
+  state_->peers = peers;
+  state_->on_response = std::move(on_response);
+  for (const node::PeerAddress& peer : peers->peers()) {
+    if (peer.id == peers->self_id()) continue;
+    state_->lanes[peer.id] = std::make_unique<Lane>(executor);
   }
-  for (auto& [id, queue] : queues_) {
-    queue->thread = std::thread([this, peer = id] { SendLoop(peer); });
+  for (const auto& [id, lane] : state_->lanes) {
+    // Each sender holds the state, so the coroutine never outlives what it
+    // uses, whenever the io_context gets to run or destroy it.
+    node::asio::co_spawn(executor, SendLoop(state_, id), [peer = id](std::exception_ptr error) {
+      if (!error) return;
+      try {
+        std::rethrow_exception(error);
+      } catch (const std::exception& e) {
+        spdlog::error("raft: the sender to {} failed: {}", peer, e.what());
+      }
+    });
   }
 }
 
@@ -50,60 +68,77 @@ PeerTransport::~PeerTransport() { Stop(); }
 
 void PeerTransport::Stop() {
   {
-    std::lock_guard lock(mutex_);
-    if (stopping_) return;
-    stopping_ = true;
+    std::lock_guard lock(state_->mutex);
+    if (state_->stopping) return;
+    state_->stopping = true;
+    for (auto& [id, lane] : state_->lanes) lane->queued.clear();
   }
-  wake_.notify_all();
-  for (auto& [id, queue] : queues_) {
-    if (queue->thread.joinable()) queue->thread.join();
-  }
+  for (auto& [id, lane] : state_->lanes) lane->doorbell.try_send(boost::system::error_code());
+  // Waits for a response being handed over right now; later ones see
+  // `stopping` and are dropped.
+  std::lock_guard wait(state_->response_mutex);
 }
 
 void PeerTransport::Send(Message message) {
+  Lane* lane = nullptr;
   {
-    std::lock_guard lock(mutex_);
-    auto it = queues_.find(message.to);
-    if (stopping_ || it == queues_.end()) return;
-    std::deque<Message>& queued = it->second->messages;
+    std::lock_guard lock(state_->mutex);
+    auto it = state_->lanes.find(message.to);
+    if (state_->stopping || it == state_->lanes.end()) return;
+    lane = it->second.get();
+    std::deque<Message>& queued = lane->queued;
     std::erase_if(queued, [&](const Message& old) { return Supersedes(message, old); });
-    if (!queued.empty() && AppendChained(queued.back(), message)) return;
-    queued.push_back(std::move(message));
-  }
-  wake_.notify_all();
-}
-
-void PeerTransport::SendLoop(const std::string& peer) {
-  Queue& queue = *queues_.at(peer);
-  node::PeerConnection connection(peers_, peer);
-  while (true) {
-    Message message;
-    {
-      std::unique_lock lock(mutex_);
-      wake_.wait(lock, [&] { return stopping_ || !queue.messages.empty(); });
-      if (stopping_) return;
-      message = std::move(queue.messages.front());
-      queue.messages.pop_front();
+    if (queued.empty() || !AppendChained(queued.back(), message)) {
+      queued.push_back(std::move(message));
     }
-    Deliver(message, connection);
+  }
+  // False when the bell already rang and the sender has not answered yet:
+  // it will find this message too.
+  (void)lane->doorbell.try_send(boost::system::error_code());
+}
+
+node::Awaitable<void> PeerTransport::SendLoop(std::shared_ptr<State> state, std::string peer) {
+  Lane& lane = *state->lanes.at(peer);
+  while (true) {
+    std::optional<Message> message;
+    {
+      std::lock_guard lock(state->mutex);
+      if (state->stopping) co_return;
+      if (!lane.queued.empty()) {
+        message = std::move(lane.queued.front());
+        lane.queued.pop_front();
+      }
+    }
+    if (!message) {
+      // Nothing to send: sleep (no thread held) until Send or Stop rings.
+      co_await lane.doorbell.async_receive(node::asio::as_tuple(node::asio::use_awaitable));
+      continue;
+    }
+    co_await Deliver(*state, *message);
   }
 }
 
-void PeerTransport::Deliver(const Message& message, node::PeerConnection& connection) {
+node::Awaitable<void> PeerTransport::Deliver(State& state, const Message& message) {
   const std::string path = "/raft/" + std::string(MessageTypeName(message.body));
-  Result<node::PeerResponse> reply = connection.Post(path, MessageToJson(message));
+  Result<node::PeerResponse> reply =
+      co_await state.peers->Post(message.to, path, MessageToJson(message));
   bool ok = reply.ok() && reply->status == 200 && reply->body.is_object() &&
             reply->body.contains("messages") && reply->body["messages"].is_array();
   {
-    std::lock_guard lock(mutex_);
-    ++(ok ? sent_ : failed_);
+    std::lock_guard lock(state.mutex);
+    ++(ok ? state.sent : state.failed);
   }
   if (!ok) {
     if (reply.ok() && reply->status != 503) {
       spdlog::warn("raft: {} answered {} to {}: {}", message.to, reply->status, path,
                    reply->body.dump());
     }
-    return;
+    co_return;
+  }
+  std::lock_guard handing_over(state.response_mutex);
+  {
+    std::lock_guard lock(state.mutex);
+    if (state.stopping) co_return;
   }
   for (const nlohmann::json& j : reply->body["messages"]) {
     Result<Message> response = MessageFromJson(j);
@@ -111,18 +146,18 @@ void PeerTransport::Deliver(const Message& message, node::PeerConnection& connec
       spdlog::warn("raft: bad response from {}: {}", message.to, response.status().ToString());
       continue;
     }
-    on_response_(std::move(response).value());
+    state.on_response(std::move(response).value());
   }
 }
 
 uint64_t PeerTransport::sent() const {
-  std::lock_guard lock(mutex_);
-  return sent_;
+  std::lock_guard lock(state_->mutex);
+  return state_->sent;
 }
 
 uint64_t PeerTransport::failed() const {
-  std::lock_guard lock(mutex_);
-  return failed_;
+  std::lock_guard lock(state_->mutex);
+  return state_->failed;
 }
 
 }  // namespace dsc::raft

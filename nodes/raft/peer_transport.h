@@ -1,32 +1,36 @@
 // PeerTransport: carries Raft requests to peers over HTTP and brings their
 // responses back.
 //
-//   PeerTransport transport(peer_client, [&](Message m) { service.Receive(m); });
-//   transport.Send(message);   // never blocks; one sender thread per peer
+//   PeerTransport transport(server.executor(), &peer_client,
+//                           [&](Message m) { service.Receive(m); });
+//   transport.Send(message);   // never blocks
 //
 // Each request goes to POST /raft/<type> (message_json.h) on its peer; the
 // peer answers 200 {"messages":[...]} with its responses, which are handed
 // to `on_response`. A failed call (peer down, isolated, timed out) simply
 // loses the message: Raft is built for lossy networks and will retry.
 //
-// Each peer's sender keeps one connection open (node::PeerConnection): no
-// TCP handshake per message. While a call is in flight, later messages queue. A queued
-// AppendEntries that a newer one covers (same term, same prev_log_index, no more entries) is
-// dropped, so a burst of proposals becomes one message instead of many overlapping ones.
+// Each peer has one sender: a coroutine on the node's io_context that takes the next queued
+// message, co_awaits its call and goes on, so messages to one peer leave in order, one in flight at
+// a time, and no thread waits for a peer. The PeerClient keeps the connection to the peer alive
+// between calls: no TCP handshake per message. While a call is in flight, later messages queue. A
+// queued AppendEntries that a newer one covers (same term, same prev_log_index, no more entries) is
+// dropped, and one that a newer one continues is joined with it, so a burst of proposals becomes
+// one message instead of many overlapping ones.
 //
-// Thread-safety: Send may be called from any thread; on_response runs on
-// the sender threads.
+// Thread-safety: Send and Stop may be called from any thread; on_response
+// runs on the server's threads, never after Stop() returned.
 #pragma once
 
-#include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
-#include <vector>
+
+#include <boost/asio/experimental/concurrent_channel.hpp>
 
 #include "nodes/common/peer_client.h"
 #include "nodes/raft/core/message.h"
@@ -37,14 +41,19 @@ class PeerTransport {
  public:
   using ResponseHandler = std::function<void(Message)>;
 
-  // `peers` (not owned) must outlive the transport.
-  PeerTransport(const node::PeerClient* peers, ResponseHandler on_response);
+  // Starts one sender per peer on `executor` (the node's io_context, the
+  // one `peers` runs on). `peers` (not owned) must outlive every call the
+  // senders started, which the node ensures by stopping its server (the
+  // io_context) before destroying the client.
+  PeerTransport(node::asio::any_io_executor executor, node::PeerClient* peers,
+                ResponseHandler on_response);
   ~PeerTransport();  // Stop()s
   PeerTransport(const PeerTransport&) = delete;
   PeerTransport& operator=(const PeerTransport&) = delete;
 
   void Send(Message message);
-  // Stops the sender threads; queued messages are dropped.
+  // Drops queued messages and ends the senders (one in the middle of a
+  // call ends when the call does). No on_response runs after it returns.
   void Stop();
 
   // Messages sent and failed, for /metrics.
@@ -52,22 +61,38 @@ class PeerTransport {
   uint64_t failed() const;
 
  private:
-  struct Queue {
-    std::deque<Message> messages;
-    std::thread thread;
+  // Wakes a waiting sender from any thread. A channel of one slot used as
+  // a doorbell: try_send is thread-safe and never blocks, a ring while the
+  // slot is full is one ring, and a ring that comes after the sender found
+  // its queue empty but before it started waiting stays in the slot, so
+  // no wake-up is lost. (A timer cancelled from another thread would need
+  // a strand and a post to be safe; the channel has its own lock.)
+  using Doorbell = boost::asio::experimental::concurrent_channel<void(boost::system::error_code)>;
+
+  struct Lane {  // one peer
+    explicit Lane(const boost::asio::any_io_executor& executor) : doorbell(executor, 1) {}
+    std::deque<Message> queued;  // GUARDED_BY(State::mutex)
+    Doorbell doorbell;
+  };
+  // What the senders use. Shared with them, so a sender that is still
+  // finishing its call when the transport is destroyed touches nothing freed.
+  struct State {
+    node::PeerClient* peers = nullptr;
+    ResponseHandler on_response;
+    std::map<std::string, std::unique_ptr<Lane>> lanes;  // by peer id; fixed at construction
+    mutable std::mutex mutex;
+    bool stopping = false;  // GUARDED_BY(mutex)
+    uint64_t sent = 0;      // GUARDED_BY(mutex)
+    uint64_t failed = 0;    // GUARDED_BY(mutex)
+    // Held while on_response runs, and by Stop() once, so that none runs
+    // after Stop() returns.
+    std::mutex response_mutex;
   };
 
-  void SendLoop(const std::string& peer);
-  void Deliver(const Message& message, node::PeerConnection& connection);
+  static node::Awaitable<void> SendLoop(std::shared_ptr<State> state, std::string peer);
+  static node::Awaitable<void> Deliver(State& state, const Message& message);
 
-  const node::PeerClient* const peers_;
-  const ResponseHandler on_response_;
-  mutable std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;                                 // GUARDED_BY(mutex_)
-  std::map<std::string, std::unique_ptr<Queue>> queues_;  // by peer id; threads fixed at start
-  uint64_t sent_ = 0;                                     // GUARDED_BY(mutex_)
-  uint64_t failed_ = 0;                                   // GUARDED_BY(mutex_)
+  std::shared_ptr<State> state_;
 };
 
 // True when `newer`, sent after `older` to the same peer, makes `older`

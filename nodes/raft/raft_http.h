@@ -16,11 +16,21 @@
 // Peers: POST /raft/request_vote | append_entries | install_snapshot with
 // a message (message_json.h) -> 200 {"messages":[responses]}.
 //
+// Each handler is a coroutine: it queues the request with RaftKvService
+// and co_awaits its answer (a commit, a ReadIndex round, a durable
+// response to a peer) without holding a thread.
+//
+// Client routes take bodies up to the client limit (413 beyond); the peer
+// routes take bodies up to the peer limit, since a snapshot or a batch of
+// entries from a peer may be large.
+//
 // Thread-safety: handlers run on many server threads; RaftKvService is
 // thread-safe.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <variant>
 
 #include "nodes/common/node_server.h"
 #include "nodes/common/peer_client.h"
@@ -32,31 +42,31 @@ class RaftHttp {
  public:
   // Borrowed; both must outlive the server the routes are registered on.
   // Client bodies (PUT values, CAS requests) larger than
-  // `max_client_body_bytes` get 413; the server's own limit is higher,
-  // because a snapshot or a batch of entries from a peer may be large.
-  RaftHttp(RaftKvService* service, const node::PeerClient* peers, size_t max_client_body_bytes);
+  // `max_client_body_bytes` get 413, peer bodies larger than
+  // `max_peer_body_bytes`.
+  RaftHttp(RaftKvService* service, const node::PeerClient* peers, size_t max_client_body_bytes,
+           size_t max_peer_body_bytes);
 
-  // Adds the routes, the /status provider and the metrics collector.
+  // Adds the routes and the /status provider.
   void Register(node::NodeServer& server);
 
  private:
-  void Put(const node::Request& req, httplib::Response& res);
-  void Get(const node::Request& req, httplib::Response& res);
-  void Delete(const node::Request& req, httplib::Response& res);
-  void Cas(const node::Request& req, httplib::Response& res);
-  void Peer(const node::Request& req, httplib::Response& res);
+  node::Awaitable<node::Response> Put(node::Request& req);
+  node::Awaitable<node::Response> Get(node::Request& req);
+  node::Awaitable<node::Response> Delete(node::Request& req);
+  node::Awaitable<node::Response> Cas(node::Request& req);
+  node::Awaitable<node::Response> Peer(node::Request& req);
 
-  // Runs `command` (after adding the client session from the query) and
-  // answers errors; returns the outcome only on success.
-  std::optional<KvOutcome> RunWrite(const node::Request& req, KvCommand command,
-                                    httplib::Response& res);
-  void ReplyNotLeader(const NotLeader& not_leader, httplib::Response& res) const;
-  // Answers 413 (and returns false) for a client body over the limit.
-  bool BodyFits(const node::Request& req, httplib::Response& res) const;
+  // Runs `command` (after adding the client session from the query):
+  // the outcome, or the error reply to send.
+  node::Awaitable<std::variant<KvOutcome, node::Response>> RunWrite(const node::Request& req,
+                                                                    KvCommand command);
+  node::Response NotLeaderReply(const NotLeader& not_leader) const;
 
   RaftKvService* const service_;
   const node::PeerClient* const peers_;
   const size_t max_client_body_bytes_;
+  const size_t max_peer_body_bytes_;
 };
 
 }  // namespace dsc::raft

@@ -8,27 +8,11 @@
 #include "nodes/raft/message_json.h"
 
 namespace dsc::raft {
-namespace {
-
-using std::chrono::steady_clock;
-
-// Waits for a future from the loop; a broken promise (the loop stopped)
-// or a timeout becomes `on_timeout` / Unavailable.
-template <typename T>
-std::optional<T> WaitFor(std::future<T>& future, std::chrono::milliseconds timeout) {
-  if (future.wait_for(timeout) != std::future_status::ready) return std::nullopt;
-  try {
-    return future.get();
-  } catch (const std::future_error&) {
-    return std::nullopt;
-  }
-}
-
-}  // namespace
 
 Result<std::unique_ptr<RaftKvService>> RaftKvService::Open(const RaftKvOptions& options,
-                                                           const node::PeerClient* peers) {
-  std::unique_ptr<RaftKvService> service(new RaftKvService(options, peers));
+                                                           node::PeerClient* peers,
+                                                           node::asio::any_io_executor executor) {
+  std::unique_ptr<RaftKvService> service(new RaftKvService(options, peers, std::move(executor)));
   DSC_RETURN_IF_ERROR(service->Start());
   return service;
 }
@@ -75,7 +59,7 @@ Status RaftKvService::Start() {
                config.id, restored.hard_state.term, restored.hard_state.vote,
                storage_->first_index(), storage_->last_index(), restored.snapshot.index, applied);
   node_ = std::make_unique<RaftNode>(std::move(config), std::move(restored));
-  transport_ = std::make_unique<PeerTransport>(peers_, [this](Message message) {
+  transport_ = std::make_unique<PeerTransport>(executor_, peers_, [this](Message message) {
     Inbound item;
     item.message = std::move(message);
     (void)Push(std::move(item));
@@ -99,7 +83,7 @@ Status RaftKvService::Push(Inbound item) {
 
 // ANCHOR: loop
 void RaftKvService::Loop() {
-  auto next_tick = steady_clock::now() + options_.tick;
+  auto next_tick = Clock::now() + options_.tick;
   while (true) {
     std::deque<Inbound> items;
     {
@@ -108,19 +92,20 @@ void RaftKvService::Loop() {
       if (stopping_) break;
       items.swap(inbox_);
     }
+    const auto now = Clock::now();
     // Requests from each peer, in arrival order, waiting for responses.
     std::map<NodeId, std::deque<std::shared_ptr<Exchange>>> exchanges;
-    TakeInbound(items, exchanges);
-    const auto now = steady_clock::now();
+    TakeInbound(items, now, exchanges);
     if (now >= next_tick) {
       node_->Tick();
+      ExpireWaiting(now);
       next_tick = std::max(next_tick + options_.tick, now);
     }
     Status status = HandleReady(exchanges);
     if (status.ok()) status = MaybeSnapshot();
     // Requests that produced no response (a stale message, say) get [].
     for (auto& [peer, waiting] : exchanges) {
-      for (auto& exchange : waiting) exchange->responses.set_value({});
+      for (auto& exchange : waiting) exchange->done(std::vector<Message>{});
     }
     if (!status.ok()) {
       Fatal(status);
@@ -129,13 +114,20 @@ void RaftKvService::Loop() {
     if (node_->role() != Role::kLeader) FailPendingReads();
     Publish();
   }
-  std::lock_guard lock(mutex_);
-  FailEverything(fatal_.ok() ? Status::Unavailable("node is shutting down") : fatal_);
+  // Push refuses new work from here on (stopping_ or fatal_ is set).
+  std::deque<Inbound> left;
+  Status why;
+  {
+    std::lock_guard lock(mutex_);
+    left.swap(inbox_);
+    why = fatal_.ok() ? Status::Unavailable("node is shutting down") : fatal_;
+  }
+  FailEverything(left, why);
 }
 // ANCHOR_END: loop
 
 void RaftKvService::TakeInbound(
-    std::deque<Inbound>& items,
+    std::deque<Inbound>& items, Clock::time_point now,
     std::map<NodeId, std::deque<std::shared_ptr<Exchange>>>& exchanges) {
   for (Inbound& item : items) {
     if (item.message) {
@@ -146,17 +138,19 @@ void RaftKvService::TakeInbound(
     } else if (item.proposal) {
       Result<Index> index = node_->Propose(std::move(*item.proposal));
       if (!index.ok()) {
-        item.write->reply.set_value(NotLeader{node_->leader()});
+        item.write->done(NotLeader{node_->leader()});
         continue;
       }
       item.write->term = node_->term();
+      item.write->deadline = now + options_.client_timeout;
       writes_[*index] = std::move(item.write);
     } else if (item.read) {
       std::string id = std::to_string(next_read_id_++);
       if (Status asked = node_->ReadIndex(id); !asked.ok()) {
-        item.read->confirmed.set_value(NotLeader{node_->leader()});
+        item.read->done(NotLeader{node_->leader()});
         continue;
       }
+      item.read->deadline = now + options_.client_timeout;
       reads_[id] = std::move(item.read);
     }
   }
@@ -176,7 +170,7 @@ Status RaftKvService::HandleReady(
       // Writes waiting on entries the snapshot covers cannot learn their
       // outcome from here: unknown.
       while (!writes_.empty() && writes_.begin()->first <= ready.snapshot->index) {
-        writes_.begin()->second->reply.set_value(
+        writes_.begin()->second->done(
             Status::Unavailable("outcome unknown: this node skipped ahead to a snapshot"));
         writes_.erase(writes_.begin());
       }
@@ -194,7 +188,7 @@ Status RaftKvService::HandleReady(
       }
       auto it = exchanges.find(message.to);
       if (it == exchanges.end() || it->second.empty()) continue;  // its caller gave up
-      it->second.front()->responses.set_value({std::move(message)});
+      it->second.front()->done(std::vector<Message>{std::move(message)});
       it->second.pop_front();
     }
 
@@ -203,8 +197,9 @@ Status RaftKvService::HandleReady(
     for (const ReadState& read : ready.read_states) {
       auto it = reads_.find(read.request_id);
       if (it == reads_.end()) continue;
-      it->second->confirmed.set_value(std::monostate{});
+      std::shared_ptr<PendingRead> confirmed = std::move(it->second);
       reads_.erase(it);
+      confirmed->done(ReadLocal(confirmed->key, /*stale=*/false));
     }
     node_->Advance(ready);
   }
@@ -225,12 +220,11 @@ Status RaftKvService::ApplyCommitted(const std::vector<Entry>& entries) {
     writes_.erase(it);
     auto outcome = outcomes.find(entry.index);
     if (entry.term == write->term && outcome != outcomes.end()) {
-      write->reply.set_value(*outcome->second);
+      write->done(*outcome->second);
     } else {
       // Another leader's entry took this index: ours was never committed
       // (entries never move). The client may retry.
-      write->reply.set_value(
-          Status::Unavailable("leadership changed before the write committed; retry"));
+      write->done(Status::Unavailable("leadership changed before the write committed; retry"));
     }
   }
   return Status::Ok();
@@ -256,8 +250,31 @@ Status RaftKvService::MaybeSnapshot() {
 }
 
 void RaftKvService::FailPendingReads() {
-  for (auto& [id, read] : reads_) read->confirmed.set_value(NotLeader{node_->leader()});
+  for (auto& [id, read] : reads_) read->done(NotLeader{node_->leader()});
   reads_.clear();
+}
+
+// client_timeout, on the loop's clock: one check per tick, so a request
+// waits at most a tick longer than the timeout, and no timer exists per
+// request. What the core does with the entry or the round later is
+// unaffected; its answer then finds nobody waiting.
+void RaftKvService::ExpireWaiting(Clock::time_point now) {
+  for (auto it = writes_.begin(); it != writes_.end();) {
+    if (it->second->deadline > now) {
+      ++it;
+      continue;
+    }
+    it->second->done(Status::Unavailable("not committed in time; the write may still take effect"));
+    it = writes_.erase(it);
+  }
+  for (auto it = reads_.begin(); it != reads_.end();) {
+    if (it->second->deadline > now) {
+      ++it;
+      continue;
+    }
+    it->second->done(Status::Unavailable("leadership not confirmed in time"));
+    it = reads_.erase(it);
+  }
 }
 
 void RaftKvService::Fatal(const Status& status) {
@@ -269,16 +286,16 @@ void RaftKvService::Fatal(const Status& status) {
   if (options_.on_fatal) options_.on_fatal(status);
 }
 
-void RaftKvService::FailEverything(const Status& why) {
-  for (Inbound& item : inbox_) {
-    if (item.exchange) item.exchange->responses.set_value({});
-    if (item.write) item.write->reply.set_value(why);
-    if (item.read) item.read->confirmed.set_value(why);
+void RaftKvService::FailEverything(std::deque<Inbound>& left, const Status& why) {
+  for (Inbound& item : left) {
+    if (item.exchange) item.exchange->done(std::vector<Message>{});
+    if (item.write) item.write->done(why);
+    if (item.read) item.read->done(why);
   }
-  inbox_.clear();
-  for (auto& [index, write] : writes_) write->reply.set_value(why);
+  left.clear();
+  for (auto& [index, write] : writes_) write->done(why);
   writes_.clear();
-  for (auto& [id, read] : reads_) read->confirmed.set_value(why);
+  for (auto& [id, read] : reads_) read->done(why);
   reads_.clear();
 }
 
@@ -297,65 +314,59 @@ void RaftKvService::Publish() {
   status_ = std::move(s);
 }
 
-KvReply<KvOutcome> RaftKvService::Write(KvCommand command) {
+void RaftKvService::Write(KvCommand command, Done<KvReply<KvOutcome>> done) {
   auto write = std::make_shared<PendingWrite>();
-  std::future<KvReply<KvOutcome>> reply = write->reply.get_future();
+  write->done = std::move(done);
   Inbound item;
   item.proposal = EncodeKvCommand(command);
   item.write = write;
-  if (Status pushed = Push(std::move(item)); !pushed.ok()) return pushed;
-  std::optional<KvReply<KvOutcome>> answer = WaitFor(reply, options_.client_timeout);
-  if (!answer) {
-    return Status::Unavailable("not committed in time; the write may still take effect");
-  }
-  return std::move(*answer);
+  if (Status pushed = Push(std::move(item)); !pushed.ok()) write->done(pushed);
 }
 
 // ANCHOR: read
-KvReply<ReadResult> RaftKvService::Read(const std::string& key, bool stale) {
-  if (!stale && !options_.break_stale_reads) {
-    // ReadIndex (thesis §6.4): wait until a heartbeat round confirms this
-    // node still leads and the state machine has applied the commit index
-    // it had when the read arrived.
-    auto read = std::make_shared<PendingRead>();
-    auto confirmed = read->confirmed.get_future();
-    Inbound item;
-    item.read = read;
-    if (Status pushed = Push(std::move(item)); !pushed.ok()) return pushed;
-    auto answer = WaitFor(confirmed, options_.client_timeout);
-    if (!answer) return Status::Unavailable("leadership not confirmed in time");
-    if (auto* not_leader = std::get_if<NotLeader>(&*answer)) return *not_leader;
-    if (auto* error = std::get_if<Status>(&*answer)) return *error;
+void RaftKvService::Read(const std::string& key, bool stale, Done<KvReply<ReadResult>> done) {
+  if (stale || options_.break_stale_reads) {
+    // --break stale-reads lands here for every GET: a deposed leader or a
+    // lagging follower answers from whatever it has applied.
+    done(ReadLocal(key, stale));
+    return;
   }
-  // --break stale-reads lands here for every GET: a deposed leader or a
-  // lagging follower answers from whatever it has applied.
+  // ReadIndex (thesis §6.4): the loop answers once a heartbeat round
+  // confirms this node still leads and the state machine has applied the
+  // commit index it had when the read arrived (HandleReady).
+  auto read = std::make_shared<PendingRead>();
+  read->key = key;
+  read->done = std::move(done);
+  Inbound item;
+  item.read = read;
+  if (Status pushed = Push(std::move(item)); !pushed.ok()) read->done(pushed);
+}
+// ANCHOR_END: read
+
+KvReply<ReadResult> RaftKvService::ReadLocal(const std::string& key, bool stale) const {
   Result<std::optional<KvValue>> value = state_->Get(key);
   if (!value.ok()) return value.status();
   return ReadResult{std::move(value).value(), stale};
 }
-// ANCHOR_END: read
 
-Result<std::vector<Message>> RaftKvService::Deliver(Message request) {
+void RaftKvService::Deliver(Message request, Done<Result<std::vector<Message>>> done) {
   if (request.to != peers_->self_id()) {
-    return Status::InvalidArgument("message is for \"" + request.to + "\", this is \"" +
-                                   peers_->self_id() + "\"");
+    return done(Status::InvalidArgument("message is for \"" + request.to + "\", this is \"" +
+                                        peers_->self_id() + "\""));
   }
   if (request.from == peers_->self_id() || peers_->Find(request.from) == nullptr) {
-    return Status::InvalidArgument("message from \"" + request.from +
-                                   "\", which is not another member of this cluster");
+    return done(Status::InvalidArgument("message from \"" + request.from +
+                                        "\", which is not another member of this cluster"));
   }
   if (!IsRequest(request.body)) {
-    return Status::InvalidArgument("responses travel in HTTP replies, not as requests");
+    return done(Status::InvalidArgument("responses travel in HTTP replies, not as requests"));
   }
   auto exchange = std::make_shared<Exchange>();
-  auto responses = exchange->responses.get_future();
+  exchange->done = std::move(done);
   Inbound item;
   item.message = std::move(request);
   item.exchange = exchange;
-  DSC_RETURN_IF_ERROR(Push(std::move(item)));
-  std::optional<std::vector<Message>> answer = WaitFor(responses, options_.client_timeout);
-  if (!answer) return Status::Unavailable("the node did not answer in time");
-  return std::move(*answer);
+  if (Status pushed = Push(std::move(item)); !pushed.ok()) exchange->done(pushed);
 }
 
 NodeId RaftKvService::leader() const {

@@ -12,16 +12,23 @@
 //     then send the messages: requests to peers, responses back to the
 //     HTTP exchange that brought the request,
 //     apply the committed entries and answer the writes waiting on them,
-//     answer the reads whose index is applied, Advance().
+//     answer the reads whose index is applied, Advance();
+//   once per tick, answer 503 to the requests that waited too long.
 //
-// HTTP threads call Write/Read/Deliver, which queue work for the loop and
-// wait for its answer. A write is answered only once its entry is
-// committed AND applied; a wait that runs out answers "unknown" (503: the
-// entry may still commit). A linearizable read is answered from the state
-// machine after a ReadIndex round has confirmed leadership (§8, thesis
-// §6.4); `stale` reads skip that and read this node's state as it is.
+// Write/Read/Deliver queue work for the loop and return at once; the loop
+// calls their `done` callback once the answer is known, so no HTTP thread
+// waits (RaftHttp co_awaits the callback). A write is answered only once
+// its entry is committed AND applied; a wait that runs out (client_timeout,
+// counted by the loop's clock) answers "unknown" (503: the entry may still
+// commit). A linearizable read is answered from the state machine after a
+// ReadIndex round has confirmed leadership (§8, thesis §6.4); `stale`
+// reads skip that and read this node's state as it is. Close() answers
+// every request still waiting with 503.
 //
-// Thread-safety: every public method may be called from any thread.
+// Thread-safety: every public method may be called from any thread. Each
+// `done` is called exactly once: on the loop thread, or on the caller's
+// thread before Write/Read/Deliver returns (refused at once, or a stale
+// read). Keep it short: it holds up the loop.
 #pragma once
 
 #include <atomic>
@@ -29,7 +36,6 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
-#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -89,39 +95,51 @@ using KvReply = std::variant<T, NotLeader, Status>;
 class RaftKvService {
  public:
   // Opens storage and state, restores the core and starts the loop and the
-  // transport. `peers` lists every member including this node's id.
+  // transport, whose senders run on `executor` (the server's, as `peers`).
+  // `peers` lists every member including this node's id; it must outlive
+  // the service.
   static Result<std::unique_ptr<RaftKvService>> Open(const RaftKvOptions& options,
-                                                     const node::PeerClient* peers);
+                                                     node::PeerClient* peers,
+                                                     node::asio::any_io_executor executor);
   ~RaftKvService();  // Close()s
   RaftKvService(const RaftKvService&) = delete;
   RaftKvService& operator=(const RaftKvService&) = delete;
 
-  // Client API.
-  KvReply<KvOutcome> Write(KvCommand command);
-  KvReply<ReadResult> Read(const std::string& key, bool stale);
+  template <typename T>
+  using Done = std::function<void(T)>;
 
-  // Peer API: steps a request from a peer and returns this node's
-  // responses to it, once they (and the state they promise) are durable.
-  Result<std::vector<Message>> Deliver(Message request);
+  // Client API. `done` gets the outcome once the entry is committed and
+  // applied, or NotLeader, or a Status (503 when the outcome is unknown).
+  void Write(KvCommand command, Done<KvReply<KvOutcome>> done);
+  // `done` gets the value once a ReadIndex round confirmed leadership and
+  // the state machine caught up (at once when `stale`).
+  void Read(const std::string& key, bool stale, Done<KvReply<ReadResult>> done);
+
+  // Peer API: steps a request from a peer; `done` gets this node's
+  // responses to it once they (and the state they promise) are durable.
+  void Deliver(Message request, Done<Result<std::vector<Message>>> done);
 
   nlohmann::json StatusJson() const;
   NodeId leader() const;
 
-  // Stops the loop and the transport, fails waiting requests (503), and
+  // Stops the loop and the transport, answers waiting requests 503, and
   // closes storage and state. Idempotent.
   Status Close();
 
  private:
+  using Clock = std::chrono::steady_clock;
   struct Exchange {  // a peer request waiting for its responses
-    std::promise<std::vector<Message>> responses;
-    std::vector<Message> collected;
+    Done<Result<std::vector<Message>>> done;
   };
   struct PendingWrite {
     Term term = 0;
-    std::promise<KvReply<KvOutcome>> reply;
+    Clock::time_point deadline;  // set by the loop when it proposes
+    Done<KvReply<KvOutcome>> done;
   };
   struct PendingRead {
-    std::promise<std::variant<std::monostate, NotLeader, Status>> confirmed;
+    std::string key;
+    Clock::time_point deadline;  // set by the loop when it asks
+    Done<KvReply<ReadResult>> done;
   };
   struct Inbound {                        // one item for the loop
     std::optional<Message> message;       // a peer request or response
@@ -142,24 +160,32 @@ class RaftKvService {
     Index snapshot = 0;
   };
 
-  RaftKvService(const RaftKvOptions& options, const node::PeerClient* peers)
-      : options_(options), peers_(peers) {}
+  RaftKvService(const RaftKvOptions& options, node::PeerClient* peers,
+                node::asio::any_io_executor executor)
+      : options_(options), peers_(peers), executor_(std::move(executor)) {}
   Status Start();
   // Unavailable when the node is stopping or has failed.
   Status Push(Inbound item);
-  void FailEverything(const Status& why);  // loop thread, at the end
+  // Answers everything left in the inbox or waiting with `why`; loop
+  // thread, once it has stopped taking work.
+  void FailEverything(std::deque<Inbound>& left, const Status& why);
   void Loop();
-  void TakeInbound(std::deque<Inbound>& items,
+  void TakeInbound(std::deque<Inbound>& items, Clock::time_point now,
                    std::map<NodeId, std::deque<std::shared_ptr<Exchange>>>& exchanges);
   Status HandleReady(std::map<NodeId, std::deque<std::shared_ptr<Exchange>>>& exchanges);
   Status ApplyCommitted(const std::vector<Entry>& entries);
   Status MaybeSnapshot();
+  // This node's value of `key` as it is now.
+  KvReply<ReadResult> ReadLocal(const std::string& key, bool stale) const;
   void FailPendingReads();
+  // Answers 503 to writes and reads waiting past their deadline.
+  void ExpireWaiting(Clock::time_point now);
   void Publish();
   void Fatal(const Status& status);  // loop thread only
 
   const RaftKvOptions options_;
-  const node::PeerClient* const peers_;
+  node::PeerClient* const peers_;
+  const node::asio::any_io_executor executor_;  // the transport's senders run on it
   std::unique_ptr<RaftStorage> storage_;
   std::unique_ptr<KvStateMachine> state_;
   std::unique_ptr<RaftNode> node_;  // loop thread only (after Start)

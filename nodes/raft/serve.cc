@@ -24,12 +24,9 @@ int Exit(int code, const std::string& reason) {
   return node::ExitWithReason("raft serve", code, reason);
 }
 
-// Peer requests block while the loop persists; clients wait for commits.
-constexpr size_t kServerThreads = 64;
-
-// Peers send snapshots (the whole state) and batches of up to 64 entries,
-// base64 in JSON: the server accepts bodies this large, and RaftHttp
-// holds client bodies to --max-body-bytes.
+// Peers send snapshots (the whole state) and batches of up to
+// kMaxChainedEntries entries, base64 in JSON: the /raft/* routes accept
+// bodies this large, the client routes only --max-body-bytes.
 constexpr size_t kMaxPeerBodyBytes = 256u << 20;
 
 }  // namespace
@@ -64,22 +61,22 @@ int Serve(const ServeOptions& options) {
                  options.break_rule);
   }
 
+  // Declared first, so it is destroyed last: the peer client, the
+  // transport's senders and the handlers all run on its io_context.
   node::NodeServerOptions server_options;
   server_options.node_id = options.id;
   server_options.listen = *listen;
-  server_options.max_body_bytes = kMaxPeerBodyBytes;
+  server_options.max_body_bytes = options.max_body_bytes;
   server_options.admin = options.admin;
-  server_options.worker_threads = kServerThreads;
-  server_options.max_connections = std::max(server_options.max_connections, kServerThreads);
   node::NodeServer server(server_options);
 
   // Peer calls wait for the peer's fsync; a partitioned peer must not hold
   // a sender for long (it only delays that peer's next heartbeat).
   node::PeerClientOptions peer_options;
   peer_options.connect_timeout = std::chrono::milliseconds(200);
-  peer_options.read_timeout = std::chrono::milliseconds(2000);
-  peer_options.write_timeout = std::chrono::milliseconds(2000);
-  node::PeerClient peer_client(options.id, *peers, peer_options, &server.faults());
+  peer_options.request_timeout = std::chrono::milliseconds(2000);
+  node::PeerClient peer_client(server.executor(), options.id, *peers, peer_options,
+                               &server.faults());
 
   FirstError fatal;
   RaftKvOptions service_options;
@@ -95,21 +92,25 @@ int Serve(const ServeOptions& options) {
     shutdown.Request();
   };
   Result<std::unique_ptr<RaftKvService>> opened =
-      RaftKvService::Open(service_options, &peer_client);
+      RaftKvService::Open(service_options, &peer_client, server.executor());
   if (!opened.ok()) {
     return Exit(node::kExitFailure, "cannot open the Raft node in " + options.data_dir + ": " +
                                         opened.status().ToString());
   }
   std::unique_ptr<RaftKvService> service = std::move(opened).value();
-  RaftHttp http(service.get(), &peer_client, options.max_body_bytes);
+  RaftHttp http(service.get(), &peer_client, options.max_body_bytes, kMaxPeerBodyBytes);
   http.Register(server);
 
   if (Status started = server.Start(); !started.ok()) {
     return Exit(node::kExitFailure, started.message());
   }
   const int signal_number = shutdown.Wait();
-  server.Stop();
+  // The service first: it answers every request still waiting (503) and
+  // stops its loop and senders, so the server's graceful stop has nothing
+  // left to wait for. Then the server, whose threads end; the peer client
+  // and the server's io_context go last, when this function returns.
   Status closed = service->Close();
+  server.Stop();
   return node::ExitAfterShutdown(options.id, fatal.Get(), closed, "the Raft node", signal_number);
 }
 
