@@ -1,10 +1,11 @@
 #include "nodes/log/log_service.h"
 
+#include <spdlog/spdlog.h>
+
 #include <charconv>
 #include <optional>
 
-#include <spdlog/spdlog.h>
-
+#include "nodes/common/completion.h"
 #include "nodes/common/json_error.h"
 #include "nodes/log/record_json.h"
 
@@ -36,73 +37,94 @@ Result<uint8_t> RecordType(const node::Request& req) {
   return static_cast<uint8_t>(*type);
 }
 
-void ReplyCompacted(httplib::Response& res, uint64_t from, uint64_t first_lsn) {
-  node::ReplyJson(res, 404,
-                  {{"error", "compacted"},
-                   {"message", "records before " + std::to_string(first_lsn) +
-                                   " were dropped by compaction; asked from " + std::to_string(from)},
-                   {"first_lsn", first_lsn}});
+node::Response ReplyCompacted(uint64_t from, uint64_t first_lsn) {
+  return node::ReplyJson(
+      404, {{"error", "compacted"},
+            {"message", "records before " + std::to_string(first_lsn) +
+                            " were dropped by compaction; asked from " + std::to_string(from)},
+            {"first_lsn", first_lsn}});
 }
 
 }  // namespace
 
 LogService::LogService(std::string node_id, wal::Log* log, std::string fsync,
                        std::function<void(const Status&)> on_fatal)
-    : node_id_(std::move(node_id)), log_(log), fsync_(std::move(fsync)), on_fatal_(std::move(on_fatal)) {}
+    : node_id_(std::move(node_id)),
+      log_(log),
+      fsync_(std::move(fsync)),
+      on_fatal_(std::move(on_fatal)) {}
 
 void LogService::Register(node::NodeServer& server) {
-  server.Post("/records", [this](const node::Request& req, httplib::Response& res) { Append(req, res); });
-  server.Get("/records", [this](const node::Request& req, httplib::Response& res) { Read(req, res); });
+  server.Post("/records", [this](node::Request& req) { return Append(req); });
+  server.Get("/records", [this](node::Request& req) { return Read(req); });
   server.SetStatusProvider([this] { return StatusJson(); });
   server.metrics().AddCollector([this](node::Metrics& metrics) { CollectMetrics(*log_, metrics); });
 }
 
 // ANCHOR: append
-void LogService::Append(const node::Request& req, httplib::Response& res) {
+node::Awaitable<node::Response> LogService::Append(node::Request& req) {
   Result<uint8_t> type = RecordType(req);
-  if (!type.ok()) return node::ReplyStatus(res, type.status());
+  if (!type.ok()) co_return node::ReplyStatus(type.status());
 
-  // Blocks until the record is as durable as the policy promises; with
-  // concurrent requests the WAL writes and syncs them as one group.
-  Result<uint64_t> lsn = log_->Append(*type, req.body());
-  if (lsn.ok()) return node::ReplyJson(res, 201, {{"lsn", *lsn}});
-
-  const Status& error = lsn.status();
-  if (error.IsInvalidArgument()) return node::ReplyStatus(res, error);
-  if (error.IsUnavailable()) return node::ReplyUnavailable(res, error.message());
-  // A failed write or fsync: the record's fate is unknown and the log
-  // refuses every later append. Answer 503 and let the node restart.
-  ReportFatal(error);
-  node::ReplyUnavailable(res, "log is poisoned (" + error.message() + "); the node is restarting");
+  // Written (readable) at once; durable later, with the records of every
+  // other client that arrived meanwhile, under one fdatasync.
+  Result<uint64_t> lsn = log_->AppendAsync(*type, req.body());
+  if (!lsn.ok()) {
+    const Status& error = lsn.status();
+    if (error.IsInvalidArgument()) co_return node::ReplyStatus(error);
+    if (error.IsUnavailable()) co_return node::ReplyUnavailable(error.message());
+    co_return Poisoned(error);
+  }
+  // Suspended, holding no thread, until the log's sync thread reports the
+  // record as durable as the policy promises.
+  const uint64_t appended = *lsn;
+  Status durable = co_await node::AwaitCallback<Status>(
+      [&](auto done) { log_->OnDurable(appended, std::move(done)); });
+  if (durable.ok()) co_return node::ReplyJson(201, {{"lsn", appended}});
+  if (durable.IsUnavailable()) co_return node::ReplyUnavailable(durable.message());
+  co_return Poisoned(durable);
 }
 // ANCHOR_END: append
 
-void LogService::Read(const node::Request& req, httplib::Response& res) {
+node::Response LogService::Poisoned(const Status& error) {
+  // A failed write or fsync: the record's fate is unknown and the log
+  // refuses every later append. Answer 503 and let the node restart.
+  ReportFatal(error);
+  return node::ReplyUnavailable("log is poisoned (" + error.message() +
+                                "); the node is restarting");
+}
+
+node::Awaitable<node::Response> LogService::Read(node::Request& req) {
   const uint64_t first_lsn = log_->first_lsn();
   uint64_t from = first_lsn;
   if (std::optional<std::string> text = req.Query("from")) {
     std::optional<uint64_t> parsed = ParseNumber(*text, 1, UINT64_MAX);
-    if (!parsed) return node::ReplyBadRequest(res, "bad from \"" + *text + "\": expected an LSN >= 1");
+    if (!parsed)
+      co_return node::ReplyBadRequest("bad from \"" + *text + "\": expected an LSN >= 1");
     from = *parsed;
   }
   size_t limit = kDefaultReadLimit;
   if (std::optional<std::string> text = req.Query("limit")) {
     std::optional<uint64_t> parsed = ParseNumber(*text, 1, UINT64_MAX);
-    if (!parsed) return node::ReplyBadRequest(res, "bad limit \"" + *text + "\": expected a number >= 1");
+    if (!parsed) {
+      co_return node::ReplyBadRequest("bad limit \"" + *text + "\": expected a number >= 1");
+    }
     limit = static_cast<size_t>(std::min<uint64_t>(*parsed, kMaxReadLimit));
   }
-  if (from < first_lsn) return ReplyCompacted(res, from, first_lsn);
+  if (from < first_lsn) co_return ReplyCompacted(from, first_lsn);
 
+  // Reads the segment files on this server thread: bounded by limit and
+  // kMaxReadBytes, and mostly served from the page cache.
   Result<std::vector<wal::Record>> records = log_->Read(from, limit, kMaxReadBytes);
   if (!records.ok()) {
     // Compaction may have run between first_lsn() and Read().
-    if (records.status().IsNotFound()) return ReplyCompacted(res, from, log_->first_lsn());
-    return node::ReplyStatus(res, records.status());
+    if (records.status().IsNotFound()) co_return ReplyCompacted(from, log_->first_lsn());
+    co_return node::ReplyStatus(records.status());
   }
   nlohmann::json list = nlohmann::json::array();
   for (const wal::Record& record : *records) list.push_back(RecordToJson(record));
   const uint64_t next = records->empty() ? from : records->back().lsn + 1;
-  node::ReplyJson(res, 200, {{"records", std::move(list)}, {"next_from", next}});
+  co_return node::ReplyJson(200, {{"records", std::move(list)}, {"next_from", next}});
 }
 
 nlohmann::json LogService::StatusJson() const {
@@ -129,7 +151,8 @@ void LogService::ReportFatal(const Status& status) {
 
 void LogService::CollectMetrics(const wal::Log& log, node::Metrics& metrics) {
   const wal::LogStats stats = log.stats();
-  metrics.GetCounter("dsc_wal_appends_total", "Records appended").SetTotal(static_cast<double>(stats.appends));
+  metrics.GetCounter("dsc_wal_appends_total", "Records appended")
+      .SetTotal(static_cast<double>(stats.appends));
   metrics.GetCounter("dsc_wal_groups_total", "Group commits (write batches) issued")
       .SetTotal(static_cast<double>(stats.groups));
   metrics.GetCounter("dsc_wal_syncs_total", "fdatasync calls on segments")

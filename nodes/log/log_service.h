@@ -3,8 +3,9 @@
 //   POST /records          the raw body is the payload, whatever its
 //                          Content-Type; record type from ?type=N or header
 //                          X-Record-Type: N (1..255, default 1)
-//                          -> 201 {"lsn":N}, sent only once Append returned
-//                             OK (on disk, under fsync=always)
+//                          -> 201 {"lsn":N}, sent only once the record is
+//                             as durable as the policy promises (on disk,
+//                             under fsync=always)
 //   GET  /records?from=N&limit=M   (from: default first_lsn; limit: default
 //                          100, at most 1000; at most ~4 MiB of payload)
 //                          -> 200 {"records":[{"lsn","type","payload"
@@ -16,9 +17,12 @@
 //   /metrics               the log's counters (appends, groups, syncs,
 //                          bytes) and LSN gauges, besides the server's own
 //
-// Append blocks until durable, and NodeServer serves each connection on its
-// own worker thread, so concurrent clients are group-committed by the WAL:
-// one write and one fdatasync for everyone waiting.
+// POST /records appends without waiting (AppendAsync) and co_awaits the
+// log's OnDurable callback before it answers: no thread waits for the
+// disk. Records appended meanwhile by other clients are covered by the
+// same fdatasync, so concurrent clients are group-committed by the WAL.
+// A client that hangs up before its 201 does not undo its record: it was
+// appended, and becomes durable with the rest.
 //
 // A failed write or fsync poisons the log (wal/log.h): the request gets 503,
 // the node logs an ERROR and `on_fatal` is called once, so the process can
@@ -60,8 +64,10 @@ class LogService {
   nlohmann::json StatusJson() const;
 
  private:
-  void Append(const node::Request& req, httplib::Response& res);
-  void Read(const node::Request& req, httplib::Response& res);
+  node::Awaitable<node::Response> Append(node::Request& req);
+  node::Awaitable<node::Response> Read(node::Request& req);
+  // The 503 for a failed append or sync, reporting it (once) as fatal.
+  node::Response Poisoned(const Status& error);
   void ReportFatal(const Status& status);
   static void CollectMetrics(const wal::Log& log, node::Metrics& metrics);
 

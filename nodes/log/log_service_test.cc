@@ -2,11 +2,15 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
 
+#include <mutex>
 #include <set>
 #include <thread>
 
-#include "wal/mem_file_system.h"
+#include "nodes/common/node_server.h"
+#include "nodes/common/test_util.h"
+#include "wal/gated_file_system.h"
 
 namespace dsc::lognode {
 namespace {
@@ -31,7 +35,6 @@ class LogServiceTest : public ::testing::Test {
                                             [this](const Status&) { ++fatal_calls_; });
     node::NodeServerOptions server_options;
     server_options.node_id = "log1";
-    server_options.worker_threads = 8;
     server_ = std::make_unique<node::NodeServer>(server_options);
     service_->Register(*server_);
     ASSERT_TRUE(server_->Start().ok());
@@ -55,7 +58,7 @@ class LogServiceTest : public ::testing::Test {
     return nlohmann::json::parse(r->body);
   }
 
-  wal::MemFileSystem fs_;
+  wal::GatedFileSystem fs_;  // a MemFileSystem whose syncs a test may hold
   std::unique_ptr<wal::Log> log_;
   std::unique_ptr<LogService> service_;
   std::unique_ptr<node::NodeServer> server_;
@@ -179,7 +182,8 @@ TEST_F(LogServiceTest, Metrics_IncludeWalStats) {
   Post("/records", "b");
   auto r = client_->Get("/metrics");
   ASSERT_TRUE(r);
-  EXPECT_THAT(r->body, HasSubstr("# TYPE dsc_wal_appends_total counter\ndsc_wal_appends_total 2\n"));
+  EXPECT_THAT(r->body,
+              HasSubstr("# TYPE dsc_wal_appends_total counter\ndsc_wal_appends_total 2\n"));
   EXPECT_THAT(r->body, HasSubstr("dsc_wal_syncs_total "));
   EXPECT_THAT(r->body, HasSubstr("dsc_wal_groups_total "));
   EXPECT_THAT(r->body, HasSubstr("dsc_wal_bytes_total "));
@@ -196,7 +200,8 @@ TEST_F(LogServiceTest, Append_ConcurrentClientsGetUniqueDurableLsns) {
     threads.emplace_back([&, t] {
       httplib::Client client("127.0.0.1", server_->port());
       for (int i = 0; i < kPerThread; ++i) {
-        auto r = client.Post("/records", "t" + std::to_string(t) + "-" + std::to_string(i), "text/plain");
+        auto r = client.Post("/records", "t" + std::to_string(t) + "-" + std::to_string(i),
+                             "text/plain");
         if (!r || r->status != 201) continue;
         std::lock_guard<std::mutex> lock(mutex);
         lsns.insert(nlohmann::json::parse(r->body)["lsn"].get<uint64_t>());
@@ -211,7 +216,7 @@ TEST_F(LogServiceTest, Append_ConcurrentClientsGetUniqueDurableLsns) {
 
 TEST_F(LogServiceTest, Poisoned_AppendIs503AndReportsFatalOnce) {
   Post("/records", "before");
-  fs_.FailSyncs(true);
+  fs_.mem().FailSyncs(true);
   for (int i = 0; i < 2; ++i) {
     auto r = client_->Post("/records", "after", "text/plain");
     ASSERT_TRUE(r);
@@ -224,6 +229,29 @@ TEST_F(LogServiceTest, Poisoned_AppendIs503AndReportsFatalOnce) {
   EXPECT_TRUE(status.contains("error"));
   // A poisoned log serves nothing until it is reopened (recovered).
   EXPECT_EQ(GetJson("/records?from=1", 503)["error"], "unavailable");
+}
+
+// The 201 waits for the sync; a client that hangs up meanwhile does not
+// take its record with it, and the server goes on serving.
+TEST_F(LogServiceTest, Append_ClientGoneBeforeDurableReplyStillLands) {
+  fs_.Close(wal::GatedFileSystem::Gate::kSync);
+  {
+    auto connection = node::testing::RawConnection::Connect(server_->port());
+    ASSERT_TRUE(connection);
+    ASSERT_TRUE(
+        connection->Send("POST /records HTTP/1.1\r\nHost: x\r\nContent-Length: 7\r\n\r\norphan!"));
+    // Appended and waiting for its sync: then the client goes away.
+    fs_.AwaitWaiter(wal::GatedFileSystem::Gate::kSync);
+    EXPECT_EQ(log_->last_lsn(), 1u);
+    EXPECT_EQ(log_->durable_lsn(), 0u);
+  }
+  fs_.Open(wal::GatedFileSystem::Gate::kSync);
+  EXPECT_TRUE(node::testing::PollUntil([&] { return log_->durable_lsn() == 1; }));
+  nlohmann::json records = GetJson("/records?from=1")["records"];
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0]["payload"], "orphan!");
+  EXPECT_EQ(Post("/records", "next"), 2u);
+  EXPECT_EQ(fatal_calls_.load(), 0);
 }
 
 }  // namespace

@@ -67,7 +67,9 @@ int Serve(const ServeOptions& options) {
   }
   const int signal_number = shutdown.Wait();
 
-  // Stop serving first, so no append races the close.
+  // Stop serving first, so no append races the close: Stop() lets the
+  // appends in flight get their reply, which the log's sync thread
+  // completes (OnDurable), then ends the server's threads.
   server.Stop();
   Status closed = log->Close();
   return node::ExitAfterShutdown(options.id, fatal.Get(), closed, "the log", signal_number);
