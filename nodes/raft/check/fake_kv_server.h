@@ -12,12 +12,12 @@
 //                 before applying (a leader that lost contact mid-request)
 //
 // It also serves GET /status ({"state": role, "term": term}) and records
-// every POST/DELETE /admin/faults ("POST {...}" / "DELETE").
+// every POST/DELETE /admin/faults ("POST {...}" / "DELETE"). It runs on
+// the NodeServer every node uses (its handlers never wait, so they are
+// plain functions wrapped as coroutines).
 //
 // Thread-safety: public methods are safe from any thread.
 #pragma once
-
-#include <httplib.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -28,6 +28,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "nodes/common/node_server.h"
 
 namespace dsc::raft::check::testing {
 
@@ -49,7 +51,7 @@ class FakeKvServer {
   FakeKvServer(const FakeKvServer&) = delete;
   FakeKvServer& operator=(const FakeKvServer&) = delete;
 
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::string url() const { return server_.url(); }
   std::vector<std::string> admin_requests() const;
 
  private:
@@ -59,9 +61,7 @@ class FakeKvServer {
   int Flake(bool* apply);
 
   const Options options_;
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread listener_;
+  node::NodeServer server_;
   std::thread refresher_;  // kStaleReads
 
   mutable std::mutex mu_;
