@@ -126,6 +126,82 @@ TEST(RaftClusterTest, BadInputGets4xxJsonAndTheNodeStaysUp) {
   EXPECT_EQ(cluster.WaitForLeader(), l);
 }
 
+// A write is acknowledged only once committed (and applied): with its
+// followers gone, the leader cannot commit, so the PUT gets no 200 but
+// 503 once the client timeout (counted by the loop) runs out, or 421 if
+// the leader already stepped down.
+TEST(RaftClusterTest, APutIsAcknowledgedOnlyOnceCommitted) {
+  RaftCluster cluster(3);
+  cluster.StartAll();
+  std::optional<int> leader = cluster.WaitForLeader();
+  ASSERT_TRUE(leader);
+  const int l = *leader;
+  auto put = cluster.Request(l, "PUT", "/kv/committed", "yes");
+  ASSERT_TRUE(put);
+  ASSERT_EQ(put->status, 200) << put->body;
+  const uint64_t index = Json(put)["index"].get<uint64_t>();
+  auto status = cluster.Status(l);
+  ASSERT_TRUE(status);
+  EXPECT_GE((*status)["commit_index"].get<uint64_t>(), index);
+  EXPECT_GE((*status)["last_applied"].get<uint64_t>(), index);
+
+  for (int i = 0; i < cluster.size(); ++i) {
+    if (i != l) cluster.Kill(i);
+  }
+  const auto start = std::chrono::steady_clock::now();
+  auto alone = cluster.Request(l, "PUT", "/kv/uncommitted", "no");
+  ASSERT_TRUE(alone);
+  EXPECT_THAT(alone->status, ::testing::AnyOf(503, 421)) << alone->body;
+  if (alone->status == 503) {
+    EXPECT_EQ(Json(alone)["error"], "unavailable");
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 6s);
+  // The node still serves.
+  EXPECT_EQ(cluster.Request(l, "GET", "/kv/committed?stale=true")->status, 200);
+}
+
+// Client bodies are held to --max-body-bytes (413, refused before they are
+// read) while a peer's AppendEntries or snapshot may be far larger.
+TEST(RaftClusterTest, ClientBodiesHaveALimitPeerBodiesALargerOne) {
+  RaftCluster cluster(3);
+  cluster.StartAll();
+  std::optional<int> leader = cluster.WaitForLeader();
+  ASSERT_TRUE(leader);
+  const int l = *leader;
+  const int follower = (l + 1) % cluster.size();
+  const std::string big(2u << 20, 'x');  // 2 MiB; the client limit is 1 MiB
+  node::testing::ExpectJsonError(cluster.Request(l, "PUT", "/kv/big", big), 413, "too_large");
+  node::testing::ExpectJsonError(
+      cluster.Request(l, "POST", "/kv/big/cas",
+                      nlohmann::json{{"expected", nullptr}, {"value", big}}.dump()),
+      413, "too_large");
+
+  // An AppendEntries of a stale term carrying a 3 MiB entry (4 MiB of
+  // base64): accepted and answered (rejected by Raft, not by size).
+  nlohmann::json entry = {
+      {"index", 1}, {"term", 0}, {"type", "normal"}, {"data", std::string(4u << 20, 'A')}};
+  nlohmann::json append = {{"from", cluster.Id(l)},
+                           {"to", cluster.Id(follower)},
+                           {"term", 0},
+                           {"type", "append_entries"},
+                           {"prev_log_index", 0},
+                           {"prev_log_term", 0},
+                           {"leader_commit", 0},
+                           {"round", 0},
+                           {"entries", {entry}}};
+  httplib::Client client("127.0.0.1", cluster.Port(follower));
+  client.set_read_timeout(10s);
+  client.set_write_timeout(10s);
+  auto r = client.Post("/raft/append_entries", {{"X-Dsc-Peer", cluster.Id(l)}}, append.dump(),
+                       "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body.substr(0, 200);
+  EXPECT_TRUE(Json(r)["messages"].is_array()) << r->body.substr(0, 200);
+  // Nothing changed: the cluster still has its leader and takes writes.
+  EXPECT_EQ(cluster.WaitForLeader(), l);
+  EXPECT_EQ(cluster.Put("after", "ok"), WriteResult::kOk);
+}
+
 TEST(RaftClusterTest, ReElectsAfterTheLeaderIsKilledAndTheOldLeaderCatchesUp) {
   RaftCluster cluster;
   cluster.StartAll();
