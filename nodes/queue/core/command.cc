@@ -7,9 +7,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/json_fields.h"
 #include "base/overloaded.h"
 #include "base/text.h"
-#include "nodes/queue/core/field_reader.h"
 #include "nodes/queue/core/queue_options.h"
 
 namespace dsc::queue {
@@ -172,85 +172,81 @@ std::string Encode(const Purge& c) {
 
 // Checks shared by every op: a task id and (where present) a worker that
 // a Decide could have produced.
-void CheckId(FieldReader& r, const std::string& id) {
-  if (id.empty() || id.size() > kMaxIdBytes) r.Fail("has an id that is empty or too long");
+void CheckId(JsonFields& r, const std::string& id) {
+  if (id.empty() || id.size() > kMaxIdBytes) r.Fail("an id is empty or too long");
 }
 
-void CheckWorker(FieldReader& r, const std::string& worker) {
-  if (worker.empty() || worker.size() > kMaxWorkerBytes) {
-    r.Fail("has a worker that is empty or too long");
-  }
+void CheckWorker(JsonFields& r, const std::string& worker) {
+  if (worker.empty() || worker.size() > kMaxWorkerBytes) r.Fail("the worker is empty or too long");
 }
 
-Result<Command> DecodeEnqueue(FieldReader& r) {
+Result<Command> DecodeEnqueue(JsonFields& r) {
   Enqueue c;
-  c.id = r.String("id");
-  c.payload = r.JsonText("payload");
-  const int64_t max_retries = r.Int("max_retries");
+  c.id = r.RequireString("id");
+  c.payload = r.RequireValueText("payload");
+  const int64_t max_retries = r.RequireInt("max_retries", {0, kMaxRetriesLimit});
   c.idempotency_key = r.OptionalString("idempotency_key");
-  const std::optional<int64_t> enqueue_seq = r.OptionalInt("enqueue_seq");
-  c.now_ms = r.Int("now_ms");
+  const std::optional<int64_t> enqueue_seq = r.OptionalInt("enqueue_seq", {.min = 1});
+  c.now_ms = r.RequireInt("now_ms");
   CheckId(r, c.id);
-  if (max_retries < 0 || max_retries > kMaxRetriesLimit) r.Fail("has max_retries out of range");
-  if (enqueue_seq && *enqueue_seq <= 0) r.Fail("has an enqueue_seq that is not positive");
   DSC_RETURN_IF_ERROR(r.status());
   c.max_retries = static_cast<int>(max_retries);
   c.enqueue_seq = static_cast<uint64_t>(enqueue_seq.value_or(0));
   return Command(std::move(c));
 }
 
-Result<Command> DecodeLease(FieldReader& r) {
+Result<Command> DecodeLease(JsonFields& r) {
   Lease c;
-  c.id = r.String("id");
-  c.worker = r.String("worker");
-  c.lease_expires_ms = r.Int("lease_expires_ms");
-  c.now_ms = r.Int("now_ms");
+  c.id = r.RequireString("id");
+  c.worker = r.RequireString("worker");
+  c.lease_expires_ms = r.RequireInt("lease_expires_ms");
+  c.now_ms = r.RequireInt("now_ms");
   CheckId(r, c.id);
   CheckWorker(r, c.worker);
   DSC_RETURN_IF_ERROR(r.status());
   return Command(std::move(c));
 }
 
-Result<Command> DecodeAck(FieldReader& r) {
+Result<Command> DecodeAck(JsonFields& r) {
   Ack c;
-  c.id = r.String("id");
-  c.worker = r.String("worker");
-  c.now_ms = r.Int("now_ms");
+  c.id = r.RequireString("id");
+  c.worker = r.RequireString("worker");
+  c.now_ms = r.RequireInt("now_ms");
   CheckId(r, c.id);
   CheckWorker(r, c.worker);
   DSC_RETURN_IF_ERROR(r.status());
   return Command(std::move(c));
 }
 
-Result<Command> DecodeFail(FieldReader& r) {
+Result<Command> DecodeFail(JsonFields& r) {
   Fail c;
-  c.id = r.String("id");
-  c.worker = r.String("worker");
-  c.error = r.String("error");
-  c.retry_at_ms = r.Int("retry_at_ms");
-  c.dead = r.Bool("dead");
-  c.now_ms = r.Int("now_ms");
+  c.id = r.RequireString("id");
+  c.worker = r.RequireString("worker");
+  c.error = r.RequireString("error");
+  c.retry_at_ms = r.RequireInt("retry_at_ms");
+  c.dead = r.RequireBool("dead");
+  c.now_ms = r.RequireInt("now_ms");
   CheckId(r, c.id);
   CheckWorker(r, c.worker);
   DSC_RETURN_IF_ERROR(r.status());
   return Command(std::move(c));
 }
 
-Result<Command> DecodeExpire(FieldReader& r) {
+Result<Command> DecodeExpire(JsonFields& r) {
   Expire c;
-  c.id = r.String("id");
-  c.dead = r.Bool("dead");
-  c.now_ms = r.Int("now_ms");
+  c.id = r.RequireString("id");
+  c.dead = r.RequireBool("dead");
+  c.now_ms = r.RequireInt("now_ms");
   CheckId(r, c.id);
   DSC_RETURN_IF_ERROR(r.status());
   return Command(std::move(c));
 }
 
-Result<Command> DecodePurge(FieldReader& r) {
+Result<Command> DecodePurge(JsonFields& r) {
   Purge c;
-  c.ids = r.StringArray("ids", kMaxPurgeBatch);
-  c.now_ms = r.Int("now_ms");
-  if (r.status().ok() && c.ids.empty()) r.Fail("names no task");
+  c.ids = r.RequireStringArray("ids", kMaxPurgeBatch);
+  c.now_ms = r.RequireInt("now_ms");
+  if (r.ok() && c.ids.empty()) r.Fail("field \"ids\" names no task");
   for (const std::string& id : c.ids) CheckId(r, id);
   DSC_RETURN_IF_ERROR(r.status());
   return Command(std::move(c));
@@ -304,11 +300,11 @@ Result<Command> DecodeCommand(std::string_view text) {
   }
   const nlohmann::json object = nlohmann::json::parse(text, nullptr, false);
   if (object.is_discarded()) return Status::Corruption("command: not valid JSON");
-  FieldReader r(object, "command");
-  const std::string op = r.String("op");
+  JsonFields r(object, "command", JsonFields::Source::kRecord);
+  const std::string op = r.RequireString("op");
   DSC_RETURN_IF_ERROR(r.status());
 
-  FieldReader fields(object, TruncateUtf8(op, 32) + " command");
+  JsonFields fields(object, TruncateUtf8(op, 32) + " command", JsonFields::Source::kRecord);
   if (op == "enqueue") return DecodeEnqueue(fields);
   if (op == "lease") return DecodeLease(fields);
   if (op == "ack") return DecodeAck(fields);

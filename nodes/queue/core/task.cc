@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <limits>
 
-#include "nodes/queue/core/field_reader.h"
-#include "nodes/queue/core/queue_options.h"
+#include "base/json_fields.h"
 #include "base/text.h"
+#include "nodes/queue/core/queue_options.h"
 
 namespace dsc::queue {
 
@@ -20,8 +20,8 @@ std::string_view TaskStatusName(TaskStatus status) {
 }
 
 std::optional<TaskStatus> ParseTaskStatus(std::string_view name) {
-  for (TaskStatus status : {TaskStatus::kPending, TaskStatus::kProcessing,
-                            TaskStatus::kCompleted, TaskStatus::kFailed}) {
+  for (TaskStatus status : {TaskStatus::kPending, TaskStatus::kProcessing, TaskStatus::kCompleted,
+                            TaskStatus::kFailed}) {
     if (TaskStatusName(status) == name) return status;
   }
   return std::nullopt;
@@ -58,22 +58,23 @@ Result<Task> TaskFromJson(std::string_view text) {
   const nlohmann::json object = nlohmann::json::parse(text, nullptr, false);
   if (object.is_discarded()) return Status::Corruption("task: not valid JSON");
 
-  FieldReader r(object, "task");
+  JsonFields r(object, "task", JsonFields::Source::kRecord);
   Task task;
-  task.id = r.String("id");
-  task.payload = r.JsonText("payload");
-  const std::string status_name = r.String("status");
-  const int64_t attempt = r.Int("attempt");
-  const int64_t max_retries = r.Int("max_retries");
+  task.id = r.RequireString("id");
+  task.payload = r.RequireValueText("payload");
+  const std::string status_name = r.RequireString("status");
+  // Ranges checked here, before narrowing to int; ValidateTask checks the rest.
+  task.attempt = static_cast<int>(r.RequireInt("attempt", {0, kMaxRetriesLimit + 1}));
+  task.max_retries = static_cast<int>(r.RequireInt("max_retries", {0, kMaxRetriesLimit}));
   task.idempotency_key = r.OptionalString("idempotency_key");
   task.worker = r.OptionalString("worker");
   task.lease_expires_ms = r.OptionalInt("lease_expires_ms");
-  task.available_at_ms = r.Int("available_at_ms");
+  task.available_at_ms = r.RequireInt("available_at_ms");
   task.last_error = r.OptionalString("last_error");
-  task.created_ms = r.Int("created_ms");
-  task.updated_ms = r.Int("updated_ms");
+  task.created_ms = r.RequireInt("created_ms");
+  task.updated_ms = r.RequireInt("updated_ms");
   task.finished_ms = r.OptionalInt("finished_ms");
-  const int64_t enqueue_seq = r.Int("enqueue_seq");
+  task.enqueue_seq = static_cast<uint64_t>(r.RequireInt("enqueue_seq", {.min = 0}));
   DSC_RETURN_IF_ERROR(r.status());
 
   const std::optional<TaskStatus> status = ParseTaskStatus(status_name);
@@ -82,17 +83,6 @@ Result<Task> TaskFromJson(std::string_view text) {
   // Saved before finished_ms existed: nothing changes a finished task, so
   // its last update is when it finished.
   if (IsFinished(task.status) && !task.finished_ms) task.finished_ms = task.updated_ms;
-  // Range checks before narrowing to int; ValidateTask checks the rest.
-  if (attempt < 0 || attempt > kMaxRetriesLimit + 1) {
-    return Status::Corruption("task: attempt out of range");
-  }
-  if (max_retries < 0 || max_retries > kMaxRetriesLimit) {
-    return Status::Corruption("task: max_retries out of range");
-  }
-  if (enqueue_seq < 0) return Status::Corruption("task: negative enqueue_seq");
-  task.attempt = static_cast<int>(attempt);
-  task.max_retries = static_cast<int>(max_retries);
-  task.enqueue_seq = static_cast<uint64_t>(enqueue_seq);
   DSC_RETURN_IF_ERROR(ValidateTask(task));
   return task;
 }
