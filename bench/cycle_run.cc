@@ -58,14 +58,25 @@ struct ClientResult {
 };
 
 // One client: cycles until the window has passed or any client failed.
+// `period`: zero for a closed loop, else the time between the starts of
+// this client's cycles, the first at `first_start`.
 void RunClient(QueueConnection& connection, int client, const std::string& run_tag,
-               size_t payload_bytes, const LoadWindow& window, TaskLedger& ledger,
-               FirstError& failure, ClientResult& result) {
+               size_t payload_bytes, const LoadWindow& window, Clock::duration period,
+               Clock::time_point first_start, TaskLedger& ledger, FirstError& failure,
+               ClientResult& result) {
   auto fail = [&](const Status& status) {
     failure.Set(status.WithContext("client " + std::to_string(client)));
   };
+  Clock::time_point next_start = first_start;
   for (uint64_t seq = 0; !failure.failed(); ++seq) {
     const std::string payload = MakePayload(run_tag, client, seq, payload_bytes);
+    if (period > Clock::duration::zero()) {
+      std::this_thread::sleep_until(next_start);
+      next_start += period;
+      const Clock::time_point now = Clock::now();
+      if (next_start < now - std::chrono::seconds(1)) next_start = now;
+      if (now >= window.end) return;
+    }
     ledger.Expect(payload);
 
     const Clock::time_point start = Clock::now();
@@ -101,20 +112,36 @@ Result<QueueRow> RunCycles(QueueSystem& system, const CycleRunOptions& options) 
   TaskLedger ledger;
   FirstError failure;
   std::vector<ClientResult> results(static_cast<size_t>(options.clients));
+  const Clock::time_point begin = Clock::now();
   const LoadWindow window = LoadWindow::AfterWarmup(options.warmup, options.window);
+  // Paced clients start a cycle every `period`, staggered evenly.
+  Clock::duration period = Clock::duration::zero();
+  if (options.target_cycles_per_second > 0) {
+    period = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
+        static_cast<double>(options.clients) / options.target_cycles_per_second));
+  }
 
   std::vector<std::thread> threads;
   threads.reserve(static_cast<size_t>(options.clients));
   for (int i = 0; i < options.clients; ++i) {
-    threads.emplace_back([&, i] {
+    const Clock::time_point first_start = begin + period * i / options.clients;
+    threads.emplace_back([&, i, first_start] {
       RunClient(*connections[static_cast<size_t>(i)], i, run_tag, options.payload_bytes, window,
-                ledger, failure, results[static_cast<size_t>(i)]);
+                period, first_start, ledger, failure, results[static_cast<size_t>(i)]);
     });
   }
   // CPU time is read at the window's edges, so warm-up work is left out.
   std::this_thread::sleep_until(window.start);
   const Result<double> server_cpu_start = system.ServerCpuSeconds();
   const double client_cpu_start = ProcessCpuSeconds();
+  if (options.on_tick) {
+    const auto tick = std::chrono::duration_cast<Clock::duration>(options.tick);
+    for (Clock::time_point t = window.start; t <= window.end && !failure.failed(); t += tick) {
+      std::this_thread::sleep_until(t);
+      options.on_tick(t - window.start);
+      if (tick <= Clock::duration::zero()) break;
+    }
+  }
   std::this_thread::sleep_until(window.end);
   const Result<double> server_cpu_end = system.ServerCpuSeconds();
   const double client_cpu_end = ProcessCpuSeconds();

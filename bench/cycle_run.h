@@ -5,7 +5,9 @@
 //
 // First a warm-up (not measured), then the measured window: the cycles
 // that end inside it count towards cycles/s, and their whole-cycle
-// latencies give p50 and p99.
+// latencies give p50 and p99. By default each client starts its next cycle
+// as soon as the last one ends (closed loop); with a target rate the
+// clients pace themselves to it together.
 //
 // Correctness is checked while measuring, so a broken run cannot report a
 // number: every leased payload must be one some client enqueued and nobody
@@ -18,6 +20,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "base/status.h"
@@ -30,6 +33,15 @@ struct CycleRunOptions {
   std::chrono::duration<double> warmup{1.0};
   std::chrono::duration<double> window{5.0};
   size_t payload_bytes = 100;
+  // Cycles per second of all clients together; 0: as fast as they go.
+  // Each client then starts a cycle every clients/rate seconds, late ones
+  // at once (a client more than a second behind drops the backlog).
+  double target_cycles_per_second = 0;
+  // Called on the calling thread at the window's start and every `tick`
+  // after it, up to its end, with the time since the start (to sample the
+  // server's memory while the load runs).
+  std::function<void(std::chrono::duration<double> since_start)> on_tick;
+  std::chrono::duration<double> tick{1.0};
 };
 
 // One row of queue_bench's table.
@@ -43,6 +55,7 @@ struct QueueRow {
   double p99_ms = 0;
   double server_cpu_us = 0;  // server CPU time per measured cycle
   double client_cpu_us = 0;  // this process's CPU time per measured cycle
+  int run = 0;               // which of the bench's runs (1-based), set by the caller
 
   double CyclesPerSecond() const { return seconds > 0 ? static_cast<double>(cycles) / seconds : 0; }
 };

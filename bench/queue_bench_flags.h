@@ -1,12 +1,16 @@
 // queue_bench's command line.
 //
 //   queue_bench [--dsc PATH] [--beanstalkd PATH] [--dir DIR] [--seconds S]
-//               [--warmup S] [--clients N,N,...] [--payload-bytes N] [--json] [--keep]
+//               [--warmup S] [--clients N,N,...] [--runs N] [--payload-bytes N]
+//               [--ceiling-seconds S] [--idle-connections N] [--memory-seconds S]
+//               [--memory-rate R] [--memory-retention-ms MS] [--pending-tasks N]
+//               [--json] [--keep]
 //
 // Thread-safety: plain functions.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -24,13 +28,27 @@ struct QueueBenchFlags {
   // they sync to the same file system. Default: the build directory (a
   // disk, unlike /tmp where that is tmpfs).
   std::string parent_dir;
-  double seconds = 5.0;                // measured window of each row
-  double warmup_seconds = 1.0;         // unmeasured cycles before it
-  std::vector<int> clients = {1, 16};  // concurrent clients, one row per count and system
-  size_t payload_bytes = 100;          // per task
-  bool json = false;                   // print one JSON line instead of the table
-  bool keep = false;                   // keep the data directories afterwards
-  bool help = false;                   // print QueueBenchUsage() and exit
+  double seconds = 5.0;                    // measured window of each row
+  double warmup_seconds = 1.0;             // unmeasured cycles before it
+  std::vector<int> clients = {1, 16, 64};  // concurrent clients, one row per count and system
+  int runs = 3;                            // every row (and ceiling) this many times; medians
+  size_t payload_bytes = 100;              // per task
+  // The group-commit ceiling: measured window of each raw group-commit row.
+  double ceiling_seconds = 2.0;
+  // Idle keep-alive connections opened beside the 16-client load; 0 skips
+  // that part.
+  size_t idle_connections = 10'000;
+  // The steady-rate memory run: how long (0 skips it), at what rate
+  // (cycles/s; 0: 60% of the median dsc throughput at 16 clients), and
+  // the node's --retention-ms during it.
+  double memory_seconds = 60.0;
+  double memory_rate = 0;
+  int64_t memory_retention_ms = 2000;
+  // Tasks enqueued and left pending to measure memory per task; 0 skips.
+  uint64_t pending_tasks = 200'000;
+  bool json = false;  // print one JSON line instead of the table
+  bool keep = false;  // keep the data directories afterwards
+  bool help = false;  // print QueueBenchUsage() and exit
 };
 
 // What --help prints: every flag, with its default.

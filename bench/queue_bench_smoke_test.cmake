@@ -1,6 +1,8 @@
-# ctest smoke test for queue_bench: against both systems, very briefly, it
-# must exit 0 and print its table and its JSON line; without beanstalkd it
-# must refuse with a clear message. No speed is asserted.
+# ctest smoke test for queue_bench: against all three systems, very
+# briefly, with every part shrunk (a few hundred idle connections, a
+# two-second memory run, a few thousand pending tasks), it must exit 0 and
+# print its tables and its JSON line; without beanstalkd it must refuse with
+# a clear message. No speed is asserted.
 #   cmake -DQUEUE_BENCH=path/to/queue_bench -DDSC=path/to/dsc -P queue_bench_smoke_test.cmake
 # Skipped (ctest's SKIP_REGULAR_EXPRESSION) only when beanstalkd is absent.
 find_program(BEANSTALKD beanstalkd)
@@ -12,7 +14,8 @@ endif()
 
 function(run_bench)
   execute_process(
-    COMMAND "${QUEUE_BENCH}" --dsc "${DSC}" --seconds 0.3 --warmup 0.1 ${ARGN}
+    COMMAND "${QUEUE_BENCH}" --dsc "${DSC}" --seconds 0.3 --warmup 0.1 --ceiling-seconds 0.2
+            ${ARGN}
     RESULT_VARIABLE exit_code
     OUTPUT_VARIABLE output
     ERROR_VARIABLE errors)
@@ -23,21 +26,36 @@ function(run_bench)
   set(output "${output}" PARENT_SCOPE)
 endfunction()
 
-run_bench(--clients 1,4)
-foreach(expected "cycles/s" "write \\+ fdatasync takes [0-9]+ us" "\ndsc +1 +[0-9]" "\nbeanstalkd +1 +[0-9]" "\ndsc +4 +[0-9]"
-                 "\nbeanstalkd +4 +[0-9]" "dsc / beanstalkd, 1 client " "dsc / beanstalkd, 4 clients")
+run_bench(--clients 1,4 --runs 1 --idle-connections 200 --memory-seconds 2 --pending-tasks 2000)
+foreach(expected "cycles/s" "write \\+ fdatasync takes [0-9]+ us"
+                 "\nbeanstalkd +1 +[0-9]" "\ndsc +1 +[0-9]" "\ndsc --durable-leases +1 +[0-9]"
+                 "\nbeanstalkd +4 +[0-9]" "\ndsc +4 +[0-9]" "\ndsc --durable-leases +4 +[0-9]"
+                 "group-commit ceiling" "\n4 +[0-9]+ +[0-9]+ +[0-9]+ +[0-9.]+"
+                 "\ndsc --durable-leases +4 +3 +[0-9]+ +[0-9]+ +[0-9.]+ +[0-9.]+"
+                 "cycles/s with 200 idle +[0-9]" "RSS per idle connection, KiB +-?[0-9.]+"
+                 "memory at a steady rate: dsc --retention-ms 2000"
+                 "slope over the second half [-+][0-9]+ KiB/min"
+                 "2000 tasks enqueued" "MiB per million pending tasks"
+                 "dsc / ceiling, 4 clients +[0-9.]+ +>= 0.7 +(PASS|MISS)"
+                 "16 clients with / without 200 idle +[0-9.]+ +>= 0.9 +(PASS|MISS)")
   if(NOT output MATCHES "${expected}")
     message(FATAL_ERROR "queue_bench output lacks '${expected}'")
   endif()
 endforeach()
 
-run_bench(--clients 2 --json)
+run_bench(--clients 2 --runs 2 --idle-connections 50 --memory-seconds 1 --pending-tasks 500 --json)
 string(JSON bench GET "${output}" bench)
 string(JSON row_count LENGTH "${output}" rows)
-string(JSON ratio GET "${output}" ratios 0 dsc_over_beanstalkd)
+string(JSON ratio GET "${output}" cells 1 over_beanstalkd)
 string(JSON fdatasync_us GET "${output}" fdatasync_p50_us)
-if(NOT bench STREQUAL "queue" OR NOT row_count EQUAL 2 OR NOT ratio GREATER 0 OR
-   NOT fdatasync_us GREATER 0)
+string(JSON ceiling GET "${output}" ceiling 0 median_appends_per_s)
+string(JSON fraction_count LENGTH "${output}" ceiling_fractions)
+string(JSON idle_ratio GET "${output}" idle with_over_without)
+string(JSON rss_last GET "${output}" steady_memory rss_last_mib)
+string(JSON pending_tasks GET "${output}" pending_memory tasks)
+if(NOT bench STREQUAL "queue" OR NOT row_count EQUAL 6 OR NOT ratio GREATER 0 OR
+   NOT fdatasync_us GREATER 0 OR NOT ceiling GREATER 0 OR NOT fraction_count EQUAL 2 OR
+   NOT idle_ratio GREATER 0 OR NOT rss_last GREATER 0 OR NOT pending_tasks EQUAL 500)
   message(FATAL_ERROR "queue_bench --json printed an unexpected line")
 endif()
 

@@ -176,6 +176,21 @@ Result<double> ServerProcess::CpuSeconds() const {
   return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
+Result<uint64_t> ServerProcess::RssBytes() const {
+  const std::string path = "/proc/" + std::to_string(pid_) + "/status";
+  std::ifstream file(path);
+  // "VmRSS:     12345 kB"
+  for (std::string line; std::getline(file, line);) {
+    if (line.rfind("VmRSS:", 0) != 0) continue;
+    std::istringstream fields(line.substr(6));
+    uint64_t kib = 0;
+    std::string unit;
+    if (!(fields >> kib >> unit) || unit != "kB") return Status::Corruption(path + ": " + line);
+    return kib * 1024;
+  }
+  return Status::IOError("no VmRSS in " + path + " (has the server exited?)");
+}
+
 std::string ServerProcess::LogTail() const {
   std::ifstream file(log_path_);
   std::vector<std::string> lines;

@@ -1,16 +1,18 @@
 // ServerProcess: a server queue_bench starts itself, waits for, measures
-// (CPU time) and stops. Plus the small process helpers that go with it.
+// (CPU time, resident memory) and stops. Plus the small process helpers
+// that go with it.
 //
 // The child gets PR_SET_PDEATHSIG=SIGKILL, so a bench that crashes or is
 // killed does not leave servers behind holding ports and data directories.
 //
 // Thread-safety: one ServerProcess is driven by one thread; CpuSeconds()
-// may be called from any thread.
+// and RssBytes() may be called from any thread.
 #pragma once
 
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -40,6 +42,8 @@ class ServerProcess {
 
   // User plus system CPU time the server has used so far, all threads.
   Result<double> CpuSeconds() const;
+  // The server's resident set size now (VmRSS in /proc/PID/status), bytes.
+  Result<uint64_t> RssBytes() const;
 
   pid_t pid() const { return pid_; }
   // The last lines of the server's log, for error messages.
