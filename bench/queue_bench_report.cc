@@ -246,7 +246,8 @@ std::string RateSuffix(const Target& target) {
 }
 
 struct SteadySummary {
-  double first_mib = 0, middle_mib = 0, last_mib = 0, slope_kib_per_min = 0;
+  double first_mib = 0, middle_mib = 0, last_mib = 0, peak_mib = 0, slope_kib_per_min = 0;
+  double second_half_min_mib = 0, second_half_max_mib = 0;
 };
 
 SteadySummary SummarizeSteady(const SteadyMemoryResult& steady) {
@@ -256,6 +257,16 @@ SteadySummary SummarizeSteady(const SteadyMemoryResult& steady) {
   summary.middle_mib =
       static_cast<double>(steady.samples[steady.samples.size() / 2].rss_bytes) / kMiB;
   summary.last_mib = static_cast<double>(steady.samples.back().rss_bytes) / kMiB;
+  const double half = steady.samples.back().seconds / 2;
+  bool first_in_half = true;
+  for (const RssSample& sample : steady.samples) {
+    const double mib = static_cast<double>(sample.rss_bytes) / kMiB;
+    summary.peak_mib = std::max(summary.peak_mib, mib);
+    if (sample.seconds < half) continue;
+    summary.second_half_min_mib = first_in_half ? mib : std::min(summary.second_half_min_mib, mib);
+    summary.second_half_max_mib = std::max(summary.second_half_max_mib, mib);
+    first_in_half = false;
+  }
   summary.slope_kib_per_min = RssSlopeKibPerMinute(steady.samples);
   return summary;
 }
@@ -448,11 +459,12 @@ void PrintQueueTable(std::ostream& out, const QueueBenchResults& results) {
         "\nmemory at a steady rate: dsc --retention-ms {}, {} paced to {:.0f} cycles/s ({}), "
         "{} s\n"
         "  achieved {:.0f} cycles/s; node RSS first {:.1f} MiB, middle {:.1f} MiB, last "
-        "{:.1f} MiB;\n"
-        "  slope over the second half {:+.0f} KiB/min ({} samples, one a second)\n",
+        "{:.1f} MiB (peak {:.1f});\n"
+        "  second half: {:.1f} to {:.1f} MiB, slope {:+.0f} KiB/min ({} samples, one a second)\n",
         steady.retention_ms, ClientsText(steady.row.clients), steady.target_rate,
         steady.rate_source, steady.row.seconds, steady.row.CyclesPerSecond(), s.first_mib,
-        s.middle_mib, s.last_mib, s.slope_kib_per_min, steady.samples.size());
+        s.middle_mib, s.last_mib, s.peak_mib, s.second_half_min_mib, s.second_half_max_mib,
+        s.slope_kib_per_min, steady.samples.size());
   }
   if (results.pending) {
     const PendingMemoryResult& pending = *results.pending;
@@ -607,6 +619,9 @@ void PrintQueueJsonLine(std::ostream& out, const QueueBenchResults& results) {
                           {"rss_first_mib", s.first_mib},
                           {"rss_middle_mib", s.middle_mib},
                           {"rss_last_mib", s.last_mib},
+                          {"rss_peak_mib", s.peak_mib},
+                          {"rss_second_half_min_mib", s.second_half_min_mib},
+                          {"rss_second_half_max_mib", s.second_half_max_mib},
                           {"slope_kib_per_min_second_half", s.slope_kib_per_min},
                           {"samples_seconds_rss_bytes", samples}};
   }
