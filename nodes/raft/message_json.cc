@@ -1,7 +1,10 @@
 #include "nodes/raft/message_json.h"
 
-#include <limits>
+#include <optional>
+#include <string>
+#include <utility>
 
+#include "base/json_fields.h"
 #include "base/overloaded.h"
 #include "base/text.h"
 
@@ -10,92 +13,51 @@ namespace {
 
 using nlohmann::json;
 
-// Reads fields of one JSON object; the first problem sticks (like
-// nodes/common/json_body.h, for nested objects).
-class Fields {
- public:
-  Fields(const json& object, std::string where, Status* status)
-      : object_(object), where_(std::move(where)), status_(status) {
-    if (!object_.is_object() && status_->ok()) {
-      *status_ = Status::InvalidArgument(where_ + ": expected an object");
-    }
-  }
+// A peer message comes over the network from another node, like a
+// client's request: a malformed one is InvalidArgument, which the node
+// answers with 400 (raft_http.cc), not Corruption (a 500).
+constexpr JsonFields::Source kSource = JsonFields::Source::kRequest;
 
-  uint64_t U64(const char* key) {
-    const json* v = Find(key);
-    if (v == nullptr) return 0;
-    if (!v->is_number_unsigned()) {
-      if (v->is_number_integer() && v->get<int64_t>() >= 0) return v->get<uint64_t>();
-      Fail(key, "a non-negative integer");
-      return 0;
-    }
-    return v->get<uint64_t>();
-  }
-  bool Bool(const char* key) {
-    const json* v = Find(key);
-    if (v == nullptr) return false;
-    if (!v->is_boolean()) Fail(key, "a boolean");
-    return v->is_boolean() && v->get<bool>();
-  }
-  std::string String(const char* key) {
-    const json* v = Find(key);
-    if (v == nullptr) return "";
-    if (!v->is_string()) {
-      Fail(key, "a string");
-      return "";
-    }
-    return v->get<std::string>();
-  }
-  std::string Base64(const char* key) {
-    std::string text = String(key);
-    std::optional<std::string> bytes = Base64Decode(text);
-    if (!bytes) {
-      Fail(key, "base64");
-      return "";
-    }
-    return *bytes;
-  }
-  const json& Array(const char* key) {
-    static const json kEmpty = json::array();
-    const json* v = Find(key);
-    if (v == nullptr) return kEmpty;
-    if (!v->is_array()) {
-      Fail(key, "an array");
-      return kEmpty;
-    }
-    return *v;
-  }
-  const json& Object(const char* key) {
-    static const json kEmpty = json::object();
-    const json* v = Find(key);
-    if (v == nullptr) return kEmpty;
-    if (!v->is_object()) {
-      Fail(key, "an object");
-      return kEmpty;
-    }
-    return *v;
-  }
+// Terms, indexes and rounds count up from 0; no node sends one past
+// INT64_MAX.
+constexpr IntRange kNonNegative{.min = 0};
 
- private:
-  const json* Find(const char* key) {
-    if (!status_->ok() || !object_.is_object()) return nullptr;
-    auto it = object_.find(key);
-    if (it == object_.end()) {
-      *status_ = Status::InvalidArgument(where_ + ": missing field \"" + key + "\"");
-      return nullptr;
-    }
-    return &*it;
-  }
-  void Fail(const char* key, const char* expected) {
-    if (status_->ok()) {
-      *status_ = Status::InvalidArgument(where_ + ": field \"" + key + "\": expected " + expected);
-    }
-  }
+uint64_t RequireU64(JsonFields& fields, std::string_view key) {
+  return static_cast<uint64_t>(fields.RequireInt(key, kNonNegative));
+}
 
-  const json& object_;
-  const std::string where_;
-  Status* status_;
-};
+// A string field holding base64 (entry and snapshot data), decoded.
+std::string RequireBase64(JsonFields& fields, std::string_view key) {
+  const std::string text = fields.RequireString(key);
+  if (!fields.ok()) return "";
+  std::optional<std::string> bytes = Base64Decode(text);
+  if (!bytes) {
+    fields.Fail("field \"" + std::string(key) + "\": expected base64");
+    return "";
+  }
+  return std::move(*bytes);
+}
+
+// An array or object field, read in place: the entries and a snapshot can
+// be hundreds of megabytes (kMaxPeerBodyBytes in nodes/raft/serve.cc),
+// which JsonFields::RequireValue would copy. nullptr once `fields` holds
+// a problem; null counts as missing, as in JsonFields.
+const json* RequireNested(JsonFields& fields, const json& object, std::string_view key,
+                          json::value_t type) {
+  if (!fields.ok()) return nullptr;
+  const auto it = object.find(key);  // finds nothing in a non-object
+  if (it == object.end() || it->is_null()) {
+    fields.Fail("missing field \"" + std::string(key) + "\"");
+    return nullptr;
+  }
+  if (it->type() != type) {
+    fields.Fail("field \"" + std::string(key) + "\": expected " +
+                (type == json::value_t::array ? "an array" : "an object") + ", got " +
+                it->type_name());
+    return nullptr;
+  }
+  return &*it;
+}
 
 json EntryToJson(const Entry& e) {
   return {{"index", e.index},
@@ -104,15 +66,18 @@ json EntryToJson(const Entry& e) {
           {"data", Base64Encode(e.data)}};
 }
 
-Entry EntryFromJson(const json& j, Status* status) {
-  Fields f(j, "entry", status);
+// `position` names the entry in a problem: "entries[2]: missing field ...".
+Result<Entry> EntryFromJson(const json& j, size_t position) {
+  JsonFields fields(j, "entries[" + std::to_string(position) + "]", kSource);
   Entry e;
-  e.index = f.U64("index");
-  e.term = f.U64("term");
-  const std::string type = f.String("type");
-  e.data = f.Base64("data");
-  if (status->ok() && type != "normal" && type != "noop") {
-    *status = Status::InvalidArgument("entry: field \"type\": expected \"normal\" or \"noop\"");
+  e.index = RequireU64(fields, "index");
+  e.term = RequireU64(fields, "term");
+  const std::string type = fields.RequireString("type");
+  e.data = RequireBase64(fields, "data");
+  DSC_RETURN_IF_ERROR(fields.status());
+  if (type != "normal" && type != "noop") {
+    fields.Fail("field \"type\": expected \"normal\" or \"noop\"");
+    return fields.status();
   }
   e.type = type == "noop" ? EntryType::kNoop : EntryType::kNormal;
   return e;
@@ -182,68 +147,74 @@ json MessageToJson(const Message& m) {
 }
 
 Result<Message> MessageFromJson(const json& j) {
-  Status status;
-  Fields f(j, "message", &status);
+  JsonFields f(j, "message", kSource);
   Message m;
-  m.from = f.String("from");
-  m.to = f.String("to");
-  m.term = f.U64("term");
-  const std::string type = f.String("type");
-  if (!status.ok()) return status;
+  m.from = f.RequireString("from");
+  m.to = f.RequireString("to");
+  m.term = RequireU64(f, "term");
+  const std::string type = f.RequireString("type");
+  DSC_RETURN_IF_ERROR(f.status());
   if (type == "request_vote") {
     VoteRequest b;
-    b.pre_vote = f.Bool("pre_vote");
-    b.last_log_index = f.U64("last_log_index");
-    b.last_log_term = f.U64("last_log_term");
+    b.pre_vote = f.RequireBool("pre_vote");
+    b.last_log_index = RequireU64(f, "last_log_index");
+    b.last_log_term = RequireU64(f, "last_log_term");
     m.body = b;
   } else if (type == "vote_response") {
     VoteResponse b;
-    b.pre_vote = f.Bool("pre_vote");
-    b.granted = f.Bool("granted");
+    b.pre_vote = f.RequireBool("pre_vote");
+    b.granted = f.RequireBool("granted");
     m.body = b;
   } else if (type == "append_entries") {
     AppendEntries b;
-    b.prev_log_index = f.U64("prev_log_index");
-    b.prev_log_term = f.U64("prev_log_term");
-    b.leader_commit = f.U64("leader_commit");
-    b.round = f.U64("round");
-    for (const json& e : f.Array("entries")) {
-      b.entries.push_back(EntryFromJson(e, &status));
-      if (!status.ok()) return status;
+    b.prev_log_index = RequireU64(f, "prev_log_index");
+    b.prev_log_term = RequireU64(f, "prev_log_term");
+    b.leader_commit = RequireU64(f, "leader_commit");
+    b.round = RequireU64(f, "round");
+    const json* entries = RequireNested(f, j, "entries", json::value_t::array);
+    DSC_RETURN_IF_ERROR(f.status());
+    for (size_t i = 0; i < entries->size(); ++i) {
+      Result<Entry> entry = EntryFromJson((*entries)[i], i);
+      DSC_RETURN_IF_ERROR(entry.status());
+      b.entries.push_back(std::move(entry).value());
     }
     // The core indexes entries by position: they must follow prev_log_index.
     for (size_t i = 0; i < b.entries.size(); ++i) {
       if (b.entries[i].index != b.prev_log_index + 1 + i) {
-        return Status::InvalidArgument("append_entries: entries must follow prev_log_index");
+        f.Fail("entries must follow prev_log_index");
+        return f.status();
       }
     }
     m.body = std::move(b);
   } else if (type == "append_entries_response") {
     AppendEntriesResponse b;
-    b.success = f.Bool("success");
-    b.match_index = f.U64("match_index");
-    b.rejected_index = f.U64("rejected_index");
-    b.conflict_term = f.U64("conflict_term");
-    b.conflict_index = f.U64("conflict_index");
-    b.round = f.U64("round");
+    b.success = f.RequireBool("success");
+    b.match_index = RequireU64(f, "match_index");
+    b.rejected_index = RequireU64(f, "rejected_index");
+    b.conflict_term = RequireU64(f, "conflict_term");
+    b.conflict_index = RequireU64(f, "conflict_index");
+    b.round = RequireU64(f, "round");
     m.body = b;
   } else if (type == "install_snapshot") {
     InstallSnapshot b;
-    Fields s(f.Object("snapshot"), "snapshot", &status);
-    b.snapshot.index = s.U64("index");
-    b.snapshot.term = s.U64("term");
-    b.snapshot.data = s.Base64("data");
-    b.round = f.U64("round");
+    b.round = RequireU64(f, "round");
+    const json* snapshot = RequireNested(f, j, "snapshot", json::value_t::object);
+    DSC_RETURN_IF_ERROR(f.status());
+    JsonFields s(*snapshot, "snapshot", kSource);
+    b.snapshot.index = RequireU64(s, "index");
+    b.snapshot.term = RequireU64(s, "term");
+    b.snapshot.data = RequireBase64(s, "data");
+    DSC_RETURN_IF_ERROR(s.status());
     m.body = std::move(b);
   } else if (type == "install_snapshot_response") {
     InstallSnapshotResponse b;
-    b.match_index = f.U64("match_index");
-    b.round = f.U64("round");
+    b.match_index = RequireU64(f, "match_index");
+    b.round = RequireU64(f, "round");
     m.body = b;
   } else {
-    return Status::InvalidArgument("message: unknown type \"" + type + "\"");
+    f.Fail("unknown type \"" + TruncateUtf8(type, 32) + "\"");
   }
-  if (!status.ok()) return status;
+  DSC_RETURN_IF_ERROR(f.status());
   return m;
 }
 

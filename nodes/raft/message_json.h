@@ -9,8 +9,9 @@
 // `data` (entries, snapshots) is base64: commands are binary (kv_command.h).
 // Types: request_vote (with "pre_vote"), vote_response, append_entries,
 // append_entries_response, install_snapshot, install_snapshot_response.
-// Decoding checks every field's presence and type: a malformed message is
-// an InvalidArgument naming the field, which the node answers with 400.
+// Decoding checks every field's presence, type and range with JsonFields
+// (base/json_fields.h), as a request: a malformed message is an
+// InvalidArgument naming the field, which the node answers with 400.
 //
 // Thread-safety: pure functions.
 #pragma once

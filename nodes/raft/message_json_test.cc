@@ -2,6 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <string>
+#include <vector>
+
 #include "nodes/raft/peer_transport.h"
 
 namespace dsc::raft {
@@ -49,12 +55,12 @@ TEST(MessageJson, NamesWhatIsWrong) {
   };
   const std::vector<Case> cases = {
       {"not json", "malformed JSON"},
-      {"[1,2]", "expected an object"},
+      {"[1,2]", "must be a JSON object, got array"},
       {std::string(100, '['), "nested too deeply"},
       {with([](auto& j) { j.erase("term"); }), "missing field \"term\""},
-      {with([](auto& j) { j["term"] = -1; }), "\"term\": expected a non-negative integer"},
+      {with([](auto& j) { j["term"] = -1; }), "\"term\": -1 is out of range 0.."},
       {with([](auto& j) { j["type"] = "gossip"; }), "unknown type"},
-      {with([](auto& j) { j["entries"] = 5; }), "\"entries\": expected an array"},
+      {with([](auto& j) { j["entries"] = 5; }), "\"entries\": expected an array, got number"},
       {with([](auto& j) { j["entries"][0]["data"] = "!!"; }), "expected base64"},
       {with([](auto& j) { j["entries"][0]["type"] = "other"; }), "\"type\""},
       {with([](auto& j) { j["entries"][0]["index"] = 9; }), "must follow prev_log_index"},
@@ -66,6 +72,61 @@ TEST(MessageJson, NamesWhatIsWrong) {
     EXPECT_NE(parsed.status().message().find(c.expect), std::string::npos)
         << parsed.status().message();
   }
+}
+
+// The whole message of a decoding failure; "" when it decoded.
+std::string ProblemOf(const nlohmann::json& j) {
+  Result<Message> parsed = MessageFromJson(j);
+  if (parsed.ok()) return "";
+  // InvalidArgument, which the node answers with 400 (raft_http.cc).
+  EXPECT_TRUE(parsed.status().IsInvalidArgument()) << parsed.status().ToString();
+  return parsed.status().message();
+}
+
+TEST(MessageJson, MessageFromJson_WrongTypedFieldIsNamed) {
+  nlohmann::json append = MessageToJson(M(Append(4, 2)));
+  append["prev_log_term"] = "two";
+  EXPECT_EQ(ProblemOf(append), "message: field \"prev_log_term\": expected an integer, got string");
+
+  append = MessageToJson(M(Append(4, 2)));
+  append["entries"][1]["data"] = 7;
+  EXPECT_EQ(ProblemOf(append), "entries[1]: field \"data\": expected a string, got number");
+
+  nlohmann::json vote = MessageToJson(M(VoteRequest{true, 9, 2}));
+  vote["pre_vote"] = "yes";
+  EXPECT_EQ(ProblemOf(vote), "message: field \"pre_vote\": expected true or false, got string");
+
+  nlohmann::json install = MessageToJson(M(InstallSnapshot{Snapshot{10, 2, "x"}, 4}));
+  install["snapshot"] = "all of it";
+  EXPECT_EQ(ProblemOf(install), "message: field \"snapshot\": expected an object, got string");
+}
+
+TEST(MessageJson, MessageFromJson_MissingFieldIsNamed) {
+  nlohmann::json append = MessageToJson(M(Append(4, 2)));
+  append.erase("round");
+  EXPECT_EQ(ProblemOf(append), "message: missing field \"round\"");
+
+  append = MessageToJson(M(Append(4, 2)));
+  append["entries"][1].erase("index");
+  EXPECT_EQ(ProblemOf(append), "entries[1]: missing field \"index\"");
+
+  append = MessageToJson(M(Append(4, 2)));
+  append["entries"] = nullptr;  // null is missing, as everywhere in JsonFields
+  EXPECT_EQ(ProblemOf(append), "message: missing field \"entries\"");
+
+  nlohmann::json install = MessageToJson(M(InstallSnapshot{Snapshot{10, 2, "x"}, 4}));
+  install["snapshot"].erase("data");
+  EXPECT_EQ(ProblemOf(install), "snapshot: missing field \"data\"");
+}
+
+TEST(MessageJson, MessageFromJson_IntegersAreNonNegativeInt64s) {
+  nlohmann::json vote = MessageToJson(M(VoteRequest{false, 9, 2}));
+  vote["last_log_index"] = std::numeric_limits<int64_t>::max();
+  EXPECT_EQ(ProblemOf(vote), "");
+  vote["last_log_index"] = std::numeric_limits<uint64_t>::max();
+  EXPECT_EQ(ProblemOf(vote), "message: field \"last_log_index\": integer too large");
+  vote["last_log_index"] = 1.5;
+  EXPECT_EQ(ProblemOf(vote), "message: field \"last_log_index\": expected an integer, got number");
 }
 
 TEST(MessageJson, OnlyTheThreeRequestsGoToEndpoints) {
