@@ -56,6 +56,11 @@ struct QueueRow {
   double server_cpu_us = 0;  // server CPU time per measured cycle
   double client_cpu_us = 0;  // this process's CPU time per measured cycle
   int run = 0;               // which of the bench's runs (1-based), set by the caller
+  // p50 of one write + fdatasync on the same disk just before and just
+  // after the row (microseconds), set by the caller: which regime the
+  // disk was in.
+  double disk_before_us = 0;
+  double disk_after_us = 0;
 
   double CyclesPerSecond() const { return seconds > 0 ? static_cast<double>(cycles) / seconds : 0; }
 };

@@ -50,6 +50,9 @@ constexpr size_t kCeilingRecordBytes = 128;
 constexpr int kPendingClients = 64;
 // The steady-rate run's default: this share of dsc's measured throughput.
 constexpr double kSteadyRateShare = 0.6;
+// The disk probe between rows: long enough for dozens of syncs even when
+// each takes milliseconds.
+constexpr double kDiskProbeSeconds = 0.25;
 
 int Fail(const Status& status) {
   std::cerr << "queue_bench: " << status.ToString() << "\n";
@@ -156,6 +159,19 @@ int Run(const QueueBenchFlags& flags) {
   DscQueueSystem dsc_durable_leases(dsc_binary, durable_leases);
   QueueSystem* const systems[] = {&beanstalkd, &dsc, &dsc_durable_leases};
 
+  // Between two rows, a short write + fdatasync loop says which regime the
+  // disk is in: on a shared machine one sync takes a few hundred
+  // microseconds or several milliseconds, depending on what else writes.
+  // Each probe ends one row's record and starts the next one's.
+  auto probe_disk = [&]() -> Result<double> {
+    Result<RowResult> probe = RunRawSyncLoop(dir->path, /*record_bytes=*/128,
+                                             std::chrono::duration<double>(kDiskProbeSeconds));
+    if (!probe.ok()) return probe.status().WithContext("probe the disk");
+    return probe->p50_us;
+  };
+  Result<double> last_probe = probe_disk();
+  if (!last_probe.ok()) return Fail(last_probe.status());
+
   // Runs outermost, so the three measurements of a row are spread over the
   // bench's length; within a run and client count the systems and the
   // ceiling follow each other, so a change in the machine's background
@@ -170,7 +186,12 @@ int Run(const QueueBenchFlags& flags) {
                                      PathPart(system->name()) + "_" + std::to_string(clients);
         Result<QueueRow> row = MeasureRow(*system, data_dir, LoadOptions(flags, clients));
         if (!row.ok()) return fail_keeping_data(row.status());
+        Result<double> probe = probe_disk();
+        if (!probe.ok()) return fail_keeping_data(probe.status());
         row->run = run;
+        row->disk_before_us = *last_probe;
+        row->disk_after_us = *probe;
+        last_probe = probe;
         results.rows.push_back(*row);
       }
       std::cerr << "queue_bench: run " << run << "/" << flags.runs << ", group-commit ceiling, "
@@ -180,7 +201,10 @@ int Run(const QueueBenchFlags& flags) {
           RunRawGroupCommit(dir->path, clients, kCeilingRecordBytes,
                             std::chrono::duration<double>(flags.ceiling_seconds));
       if (!ceiling.ok()) return fail_keeping_data(ceiling.status().WithContext("the ceiling"));
-      results.ceiling.push_back({clients, run, *ceiling});
+      Result<double> probe = probe_disk();
+      if (!probe.ok()) return fail_keeping_data(probe.status());
+      results.ceiling.push_back({clients, run, *ceiling, *last_probe, *probe});
+      last_probe = probe;
       std::error_code ec;  // only disk space: a file left behind goes with the directory
       std::filesystem::remove(dir->path + "/raw_group_commit_" + std::to_string(clients) + ".dat",
                               ec);
@@ -265,6 +289,7 @@ int Run(const QueueBenchFlags& flags) {
   setup.runs = flags.runs;
   setup.ceiling_seconds = flags.ceiling_seconds;
   setup.ceiling_record_bytes = kCeilingRecordBytes;
+  setup.disk_probe_seconds = kDiskProbeSeconds;
   setup.fdatasync_p50_us = disk->p50_us;
   setup.load_after = LoadAverage();
   if (flags.json) {

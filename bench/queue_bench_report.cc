@@ -385,6 +385,35 @@ void PrintQueueTable(std::ostream& out, const QueueBenchResults& results) {
                        ClientsText(cell.clients), per_run);
   }
 
+  out << fmt::format(
+             "\ndisk around each row: p50 of one write + fdatasync, us, in {} s just before / just "
+             "after it\n",
+             setup.disk_probe_seconds)
+      << fmt::format("{:<20} {:>7}{}\n", "row", "clients", RunHeaders(runs, 11));
+  auto disk_line = [&](const std::string& name, int clients,
+                       const std::vector<std::string>& runs_text) {
+    std::string text;
+    for (int i = 0; i < runs; ++i) {
+      const auto index = static_cast<size_t>(i);
+      text += fmt::format(" {:>11}", index < runs_text.size() ? runs_text[index] : "-");
+    }
+    out << fmt::format("{:<20} {:>7}{}\n", name, clients, text);
+  };
+  for (const Cell& cell : summary.cells) {
+    std::vector<std::string> text;
+    for (const QueueRow* row : cell.runs) {
+      text.push_back(fmt::format("{:.0f}/{:.0f}", row->disk_before_us, row->disk_after_us));
+    }
+    disk_line(cell.system, cell.clients, text);
+  }
+  for (const CeilingCell& cell : summary.ceilings) {
+    std::vector<std::string> text;
+    for (const CeilingRun* run : cell.runs) {
+      text.push_back(fmt::format("{:.0f}/{:.0f}", run->disk_before_us, run->disk_after_us));
+    }
+    disk_line("ceiling", cell.clients, text);
+  }
+
   if (!summary.ceilings.empty()) {
     out << fmt::format(
                "\ngroup-commit ceiling: N writers, each write({} B) and wait for the fdatasync "
@@ -503,6 +532,7 @@ void PrintQueueJsonLine(std::ostream& out, const QueueBenchResults& results) {
       {"seconds_per_row", setup.seconds_per_row},
       {"runs", setup.runs},
       {"fdatasync_p50_us", setup.fdatasync_p50_us},
+      {"disk_probe_seconds", setup.disk_probe_seconds},
       {"load_before", setup.load_before},
       {"load_after", setup.load_after},
       {"rows", json::array()},
@@ -524,6 +554,8 @@ void PrintQueueJsonLine(std::ostream& out, const QueueBenchResults& results) {
         {"p99_ms", row.p99_ms},
         {"server_cpu_us_per_cycle", row.server_cpu_us},
         {"client_cpu_us_per_cycle", row.client_cpu_us},
+        {"disk_before_us", row.disk_before_us},
+        {"disk_after_us", row.disk_after_us},
     });
   }
   for (const Cell& cell : summary.cells) {
@@ -549,7 +581,9 @@ void PrintQueueJsonLine(std::ostream& out, const QueueBenchResults& results) {
                       {"syncs", run->raw.syncs},
                       {"appends_per_s", run->raw.AppendsPerSecond()},
                       {"p50_us", run->raw.p50_us},
-                      {"p99_us", run->raw.p99_us}});
+                      {"p99_us", run->raw.p99_us},
+                      {"disk_before_us", run->disk_before_us},
+                      {"disk_after_us", run->disk_after_us}});
     }
     j["ceiling"].push_back({{"writers", cell.clients},
                             {"record_bytes", setup.ceiling_record_bytes},

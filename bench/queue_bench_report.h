@@ -58,6 +58,7 @@ struct QueueBenchSetup {
   int runs = 0;
   double ceiling_seconds = 0;
   size_t ceiling_record_bytes = 0;
+  double disk_probe_seconds = 0;  // each probe around a row
   // One write + fdatasync of a small record in `dir`, measured before the
   // rows (p50, microseconds): what a durable step costs on this disk.
   double fdatasync_p50_us = 0;
@@ -69,7 +70,9 @@ struct QueueBenchSetup {
 struct CeilingRun {
   int clients = 0;
   int run = 0;
-  RowResult raw;  // appends = records synced
+  RowResult raw;              // appends = records synced
+  double disk_before_us = 0;  // as QueueRow's
+  double disk_after_us = 0;
 };
 
 // One run of the idle-connections part: the reference load on a fresh

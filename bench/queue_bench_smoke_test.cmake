@@ -30,6 +30,7 @@ run_bench(--clients 1,4 --runs 1 --idle-connections 200 --memory-seconds 2 --pen
 foreach(expected "cycles/s" "write \\+ fdatasync takes [0-9]+ us"
                  "\nbeanstalkd +1 +[0-9]" "\ndsc +1 +[0-9]" "\ndsc --durable-leases +1 +[0-9]"
                  "\nbeanstalkd +4 +[0-9]" "\ndsc +4 +[0-9]" "\ndsc --durable-leases +4 +[0-9]"
+                 "disk around each row" "\nceiling +4 +[0-9]+/[0-9]+\n"
                  "group-commit ceiling" "\n4 +[0-9]+ +[0-9]+ +[0-9]+ +[0-9.]+"
                  "\ndsc --durable-leases +4 +3 +[0-9]+ +[0-9]+ +[0-9.]+ +[0-9.]+"
                  "cycles/s with 200 idle +[0-9]" "RSS per idle connection, KiB +-?[0-9.]+"
@@ -48,14 +49,16 @@ string(JSON bench GET "${output}" bench)
 string(JSON row_count LENGTH "${output}" rows)
 string(JSON ratio GET "${output}" cells 1 over_beanstalkd)
 string(JSON fdatasync_us GET "${output}" fdatasync_p50_us)
+string(JSON disk_after_us GET "${output}" rows 5 disk_after_us)
 string(JSON ceiling GET "${output}" ceiling 0 median_appends_per_s)
 string(JSON fraction_count LENGTH "${output}" ceiling_fractions)
 string(JSON idle_ratio GET "${output}" idle with_over_without)
 string(JSON rss_last GET "${output}" steady_memory rss_last_mib)
 string(JSON pending_tasks GET "${output}" pending_memory tasks)
 if(NOT bench STREQUAL "queue" OR NOT row_count EQUAL 6 OR NOT ratio GREATER 0 OR
-   NOT fdatasync_us GREATER 0 OR NOT ceiling GREATER 0 OR NOT fraction_count EQUAL 2 OR
-   NOT idle_ratio GREATER 0 OR NOT rss_last GREATER 0 OR NOT pending_tasks EQUAL 500)
+   NOT fdatasync_us GREATER 0 OR NOT disk_after_us GREATER 0 OR NOT ceiling GREATER 0 OR
+   NOT fraction_count EQUAL 2 OR NOT idle_ratio GREATER 0 OR NOT rss_last GREATER 0 OR
+   NOT pending_tasks EQUAL 500)
   message(FATAL_ERROR "queue_bench --json printed an unexpected line")
 endif()
 
