@@ -1,9 +1,9 @@
 #include "base/scratch_dir.h"
 
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <fstream>
-
-#include <gtest/gtest.h>
 
 namespace dsc {
 namespace {

@@ -3,7 +3,14 @@
 // client that leaves before its reply costs nothing; WebSocket shares the
 // acceptor; the connection bound answers 503; Stop() does not hang on a
 // reply that never comes.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <httplib.h>
+
+#include <deque>
+#include <future>
+#include <mutex>
+#include <thread>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/connect.hpp>
@@ -11,13 +18,6 @@
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket.hpp>
-#include <deque>
-#include <future>
-#include <mutex>
-#include <thread>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "nodes/common/completion.h"
 #include "nodes/common/node_server.h"
@@ -66,7 +66,8 @@ std::unique_ptr<NodeServer> StartParkingServer(Parking& parking, NodeServerOptio
   if (options.threads == 0) options.threads = 2;
   auto server = std::make_unique<NodeServer>(options);
   server->Post("/park", [&parking](Request&) -> Awaitable<Response> {
-    const int value = co_await AwaitCallback<int>([&](Done<int> done) { parking.Add(std::move(done)); });
+    const int value =
+        co_await AwaitCallback<int>([&](Done<int> done) { parking.Add(std::move(done)); });
     co_return ReplyJson(200, {{"value", value}});
   });
   EXPECT_TRUE(server->Start().ok());
@@ -78,7 +79,8 @@ TEST(AsyncReply, Handler_CompletesLateFromAnotherThread) {
   auto server = StartParkingServer(parking);
   httplib::Client client("127.0.0.1", server->port());
   client.set_read_timeout(20s);
-  auto reply = std::async(std::launch::async, [&] { return client.Post("/park", "", "text/plain"); });
+  auto reply =
+      std::async(std::launch::async, [&] { return client.Post("/park", "", "text/plain"); });
   ASSERT_TRUE(PollUntil([&] { return parking.size() == 1; }));
   // The client is still waiting: nothing was written yet.
   EXPECT_EQ(reply.wait_for(50ms), std::future_status::timeout);
@@ -100,7 +102,8 @@ TEST(AsyncReply, ParkedRequests_HoldNoThread) {
   for (int i = 0; i < kParked; ++i) {
     connections.push_back(RawConnection::Connect(server->port()));
     ASSERT_TRUE(connections.back());
-    ASSERT_TRUE(connections.back()->Send("POST /park HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"));
+    ASSERT_TRUE(
+        connections.back()->Send("POST /park HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"));
   }
   ASSERT_TRUE(PollUntil([&] { return parking.size() == kParked; }));
   httplib::Client client("127.0.0.1", server->port());
@@ -125,7 +128,7 @@ TEST(AsyncReply, ClientGoneBeforeReply_NothingLeaksAndTheNodeServesOn) {
     ASSERT_TRUE(connection);
     ASSERT_TRUE(connection->Send("POST /park HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"));
     ASSERT_TRUE(PollUntil([&] { return parking.size() == 1; }));
-  }  // the client closes while its reply is parked
+  }                        // the client closes while its reply is parked
   parking.CompleteAll(1);  // the work still completes; the write just fails
   // The session ends: no connection stays counted.
   EXPECT_TRUE(PollUntil([&] { return server->open_connections() == 0; }));

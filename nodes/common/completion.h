@@ -53,9 +53,8 @@ Awaitable<T> AwaitCallback(std::function<void(Done<T>)> start) {
       // Moved out: once posted, the queued resumption is the outstanding
       // work, and a `done` kept after the call holds none.
       auto resume_on = std::move(executor);
-      asio::post(resume_on, [shared, value = std::move(value)]() mutable {
-        (*shared)(std::move(value));
-      });
+      asio::post(resume_on,
+                 [shared, value = std::move(value)]() mutable { (*shared)(std::move(value)); });
     });
   };
   co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(T)>(

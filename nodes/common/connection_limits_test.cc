@@ -5,7 +5,7 @@
 // outcomes, not tight timings.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
+#include <httplib.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -14,7 +14,6 @@
 #include <atomic>
 #include <thread>
 
-#include <httplib.h>
 #include "nodes/common/node_server.h"
 #include "nodes/common/test_util.h"
 

@@ -2,6 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+#include <optional>
+#include <string>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -10,9 +14,6 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket.hpp>
-#include <chrono>
-#include <optional>
-#include <string>
 
 #include "nodes/common/json_error.h"
 #include "nodes/common/node_server.h"
@@ -183,14 +184,15 @@ Awaitable<void> RunHttpSession(NodeServer& server, beast::tcp_stream stream) {
     req.match = std::move(match.groups);
 
     // 4. The body, unless the route refuses it unread.
-    const size_t body_limit =
-        route != nullptr && route->max_body_bytes > 0 ? route->max_body_bytes : options.max_body_bytes;
+    const size_t body_limit = route != nullptr && route->max_body_bytes > 0
+                                  ? route->max_body_bytes
+                                  : options.max_body_bytes;
     std::optional<Response> early;  // an answer decided before reading the body
     if (parser.content_length() && *parser.content_length() > body_limit) {
-      early = ReplyError(413, error_code::kTooLarge,
-                         "request body of " + std::to_string(*parser.content_length()) +
-                             " bytes exceeds the limit of " + std::to_string(body_limit) +
-                             " bytes");
+      early =
+          ReplyError(413, error_code::kTooLarge,
+                     "request body of " + std::to_string(*parser.content_length()) +
+                         " bytes exceeds the limit of " + std::to_string(body_limit) + " bytes");
     } else {
       parser.body_limit(body_limit);
       if (beast::iequals(head[http::field::expect], "100-continue")) {
@@ -246,8 +248,8 @@ Awaitable<void> RunHttpSession(NodeServer& server, beast::tcp_stream stream) {
     const bool keep_alive = !early && parser.get().keep_alive() && !server.stopping_;
     res.version(parser.get().version());
     res.keep_alive(keep_alive);
-    server.RecordRequest(method, route != nullptr ? route->pattern : "unmatched",
-                         res.result_int(), Clock::now() - start);
+    server.RecordRequest(method, route != nullptr ? route->pattern : "unmatched", res.result_int(),
+                         Clock::now() - start);
     const bool written = co_await WriteResponse(stream, res, head.method() == http::verb::head,
                                                 options.write_timeout);
     if (!written) co_return;
@@ -267,8 +269,8 @@ Awaitable<void> RunHttpSession(NodeServer& server, beast::tcp_stream stream) {
 // ANCHOR_END: session
 
 Awaitable<void> RejectOverloaded(beast::tcp_stream stream) {
-  Response reply = ReplyError(503, error_code::kOverloaded,
-                              "the node is at its connection limit; retry later");
+  Response reply =
+      ReplyError(503, error_code::kOverloaded, "the node is at its connection limit; retry later");
   reply.keep_alive(false);
   co_await WriteResponse(stream, reply, false, std::chrono::milliseconds(1000));
   beast::error_code ignored;

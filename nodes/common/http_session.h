@@ -39,7 +39,7 @@ struct SessionHandle {
 // The live sessions of a server.
 struct SessionRegistry {
   std::mutex mutex;
-  uint64_t next_id = 0;                                                    // GUARDED_BY(mutex)
+  uint64_t next_id = 0;                                                   // GUARDED_BY(mutex)
   std::unordered_map<uint64_t, std::shared_ptr<SessionHandle>> sessions;  // GUARDED_BY(mutex)
 
   // Closes every closable session, each on its own strand.

@@ -12,8 +12,7 @@ Response ReplyText(int http_status, std::string body, std::string_view content_t
 
 Response ReplyJson(int http_status, const nlohmann::json& body) {
   // dump() throws on invalid UTF-8 by default; a reply must never throw.
-  return ReplyText(http_status,
-                   body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+  return ReplyText(http_status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
                    "application/json");
 }
 
@@ -57,21 +56,15 @@ Response ReplyNotLeader(const std::optional<std::string>& leader_id,
 
 int HttpStatusFor(const Status& status) {
   switch (status.code()) {
-    case Status::Code::kOk:
-      return 200;
-    case Status::Code::kInvalidArgument:
-      return 400;
-    case Status::Code::kNotFound:
-      return 404;
-    case Status::Code::kConflict:
-      return 409;
+    case Status::Code::kOk: return 200;
+    case Status::Code::kInvalidArgument: return 400;
+    case Status::Code::kNotFound: return 404;
+    case Status::Code::kConflict: return 409;
     case Status::Code::kBusy:
     case Status::Code::kUnavailable:
-    case Status::Code::kPoisoned:
-      return 503;
+    case Status::Code::kPoisoned: return 503;
     case Status::Code::kCorruption:
-    case Status::Code::kIOError:
-      return 500;
+    case Status::Code::kIOError: return 500;
   }
   return 500;
 }
@@ -83,24 +76,15 @@ Response ReplyStatus(const Status& status) {
 
 std::string_view DefaultErrorCode(int http_status) {
   switch (http_status) {
-    case 400:
-      return error_code::kBadRequest;
-    case 404:
-      return error_code::kNotFound;
-    case 405:
-      return error_code::kMethodNotAllowed;
-    case 409:
-      return error_code::kConflict;
-    case 410:
-      return error_code::kGone;
-    case 413:
-      return error_code::kTooLarge;
-    case 421:
-      return error_code::kNotLeader;
-    case 503:
-      return error_code::kUnavailable;
-    default:
-      return http_status >= 500 ? error_code::kInternal : error_code::kBadRequest;
+    case 400: return error_code::kBadRequest;
+    case 404: return error_code::kNotFound;
+    case 405: return error_code::kMethodNotAllowed;
+    case 409: return error_code::kConflict;
+    case 410: return error_code::kGone;
+    case 413: return error_code::kTooLarge;
+    case 421: return error_code::kNotLeader;
+    case 503: return error_code::kUnavailable;
+    default: return http_status >= 500 ? error_code::kInternal : error_code::kBadRequest;
   }
 }
 

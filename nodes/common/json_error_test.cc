@@ -35,13 +35,13 @@ TEST(ReplyStatus, MapsStatusCodes) {
     int http;
     const char* code;
   };
-  for (const Case& c : {Case{Status::InvalidArgument("x"), 400, "bad_request"},
-                        Case{Status::NotFound("x"), 404, "not_found"},
-                        Case{Status::Conflict("x"), 409, "conflict"},
-                        Case{Status::Busy("x"), 503, "unavailable"},
-                        Case{Status::Unavailable("x"), 503, "unavailable"},
-                        Case{Status::Poisoned("x"), 503, "unavailable"},
-                        Case{Status::IOError("x"), 500, "internal"}}) {
+  for (const Case& c :
+       {Case{Status::InvalidArgument("x"), 400, "bad_request"},
+        Case{Status::NotFound("x"), 404, "not_found"}, Case{Status::Conflict("x"), 409, "conflict"},
+        Case{Status::Busy("x"), 503, "unavailable"},
+        Case{Status::Unavailable("x"), 503, "unavailable"},
+        Case{Status::Poisoned("x"), 503, "unavailable"},
+        Case{Status::IOError("x"), 500, "internal"}}) {
     Response res = ReplyStatus(c.status);
     EXPECT_EQ(StatusOf(res), c.http);
     EXPECT_EQ(BodyOf(res)["error"], c.code);

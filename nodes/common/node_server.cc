@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <set>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -13,7 +15,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <set>
 
 #include "nodes/common/http_session.h"
 #include "nodes/common/url_query.h"
@@ -175,8 +176,9 @@ NodeServer::Match NodeServer::FindRoute(std::string_view method, const std::stri
 Response NodeServer::NoRouteReply(const std::string& method, const std::string& path,
                                   const std::vector<std::string>& allowed) const {
   if (allowed.empty()) return ReplyNotFound("no route for " + method + " " + path);
-  Response res = ReplyError(405, error_code::kMethodNotAllowed,
-                            method + " is not allowed on " + path + "; use " + Join(allowed, " or "));
+  Response res =
+      ReplyError(405, error_code::kMethodNotAllowed,
+                 method + " is not allowed on " + path + "; use " + Join(allowed, " or "));
   res.set(http::field::allow, Join(allowed, ", "));
   return res;
 }
@@ -200,8 +202,8 @@ Awaitable<Response> NodeServer::Dispatch(const Route& route, Request& req) {
   } catch (const nlohmann::json::out_of_range& e) {
     failed = ReplyBadRequest(std::string("missing JSON field: ") + e.what());
   } catch (const std::exception& e) {
-    spdlog::error("node {}: handler for {} {} threw: {}", options_.node_id, req.method(),
-                  req.path, e.what());
+    spdlog::error("node {}: handler for {} {} threw: {}", options_.node_id, req.method(), req.path,
+                  e.what());
     failed = ReplyError(500, error_code::kInternal, std::string("internal error: ") + e.what());
   } catch (...) {
     spdlog::error("node {}: handler for {} {} threw a non-exception", options_.node_id,
@@ -259,8 +261,8 @@ Awaitable<void> NodeServer::AcceptLoop() {
   for (;;) {
     // Each connection gets a strand of its own: its steps never run
     // concurrently, while different connections run on all threads.
-    auto [ec, socket] = co_await acceptor_->async_accept(
-        asio::make_strand(*io_), asio::as_tuple(asio::use_awaitable));
+    auto [ec, socket] = co_await acceptor_->async_accept(asio::make_strand(*io_),
+                                                         asio::as_tuple(asio::use_awaitable));
     if (ec == asio::error::operation_aborted || stopping_) co_return;  // Stop()
     if (ec) {
       // Out of file descriptors, say: back off briefly rather than spin.
@@ -316,8 +318,7 @@ Status NodeServer::Start() {
   auto endpoints = resolver.resolve(options_.listen.host, std::to_string(options_.listen.port),
                                     tcp::resolver::passive, ec);
   if (ec || endpoints.empty()) {
-    return Status::IOError("cannot listen on " + where + ": " +
-                           (ec ? ec.message() : "no address"));
+    return Status::IOError("cannot listen on " + where + ": " + (ec ? ec.message() : "no address"));
   }
   const tcp::endpoint endpoint = endpoints.begin()->endpoint();
   acceptor_ = std::make_unique<tcp::acceptor>(asio::make_strand(*io_));

@@ -73,10 +73,10 @@ Awaitable<Result<PeerResponse>> PeerClient::Call(std::string peer_id, http::verb
     if (decision.action != FaultDecision::Action::kDeliver) {
       std::lock_guard lock(mutex_);
       ++failures_;
-      co_return Status::Unavailable(
-          (decision.action == FaultDecision::Action::kIsolated ? "isolated from "
-                                                               : "message dropped to ") +
-          peer_id + " (fault injection)");
+      co_return Status::Unavailable((decision.action == FaultDecision::Action::kIsolated
+                                         ? "isolated from "
+                                         : "message dropped to ") +
+                                    peer_id + " (fault injection)");
     }
     if (decision.delay.count() > 0) {
       asio::steady_timer timer(executor_, decision.delay);
@@ -129,12 +129,11 @@ Awaitable<Result<PeerResponse>> PeerClient::Attempt(const PeerAddress& peer,
   parser.body_limit(options_.max_response_bytes);
   if (auto [ec, n] = co_await http::async_read(*connection, buffer, parser, kTuple); ec) {
     // Nothing read at all on a reused connection: the peer closed it idle.
-    *retryable = reused && buffer.size() == 0 && !parser.got_some() &&
-                 ec != beast::error::timeout;
+    *retryable = reused && buffer.size() == 0 && !parser.got_some() && ec != beast::error::timeout;
     if (ec == beast::error::timeout) {
       co_return Status::Unavailable("no answer within " +
-                                    std::to_string(options_.request_timeout.count()) +
-                                    " ms from " + Describe(peer));
+                                    std::to_string(options_.request_timeout.count()) + " ms from " +
+                                    Describe(peer));
     }
     co_return Status::Unavailable("no answer from " + Describe(peer) + ": " + ec.message());
   }

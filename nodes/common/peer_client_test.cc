@@ -1,16 +1,16 @@
 #include "nodes/common/peer_client.h"
 
-#include <httplib.h>
-
 #include <arpa/inet.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <boost/asio/executor_work_guard.hpp>
 #include <future>
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
+
+#include <boost/asio/executor_work_guard.hpp>
 
 #include "nodes/common/node_server.h"
 #include "nodes/common/test_async.h"

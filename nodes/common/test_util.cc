@@ -1,7 +1,5 @@
 #include "nodes/common/test_util.h"
 
-#include "base/scratch_dir.h"
-
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -17,6 +15,8 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
+
+#include "base/scratch_dir.h"
 
 namespace dsc::node::testing {
 namespace {

@@ -2,6 +2,7 @@
 // 6): an idle or waiting connection costs the node memory, not a thread,
 // so all of them are served, stay open, and the node still answers a new
 // client at once. The node is the real `dsc log serve`.
+#include <gtest/gtest.h>
 #include <httplib.h>
 #include <sys/resource.h>
 
@@ -10,7 +11,6 @@
 #include <string>
 #include <vector>
 
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "nodes/common/test_util.h"

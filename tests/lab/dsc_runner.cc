@@ -12,9 +12,9 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "base/scratch_dir.h"
-#include <thread>
 
 namespace dsc::testing {
 
