@@ -91,9 +91,11 @@ TEST(ManyConnections, TenThousandClientsAreServedAndStayOpen) {
     EXPECT_EQ(again->status, 200);
   }
 
-  clients.clear();
+  // The node closes first, so the ten thousand TIME_WAITs sit on its
+  // port rather than on ephemeral ports other tests may want to bind.
   node.Signal(SIGTERM);
   EXPECT_EQ(node.WaitExit(30s), 0) << node.Stderr();
+  clients.clear();
   std::filesystem::remove_all(dir);
 }
 

@@ -119,6 +119,10 @@ int FreePort() {
 bool PortIsFree(int port) {
   if (port <= 0 || port > 65535) return false;
   int fd = socket(AF_INET, SOCK_STREAM, 0);
+  // As the nodes bind (SO_REUSEADDR): a port whose old connections linger
+  // in TIME_WAIT (tests that open thousands leave many) is free for them.
+  int yes = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
