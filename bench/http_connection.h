@@ -7,9 +7,9 @@
 // response is read with as few recv()s as its size allows. It reads what
 // the systems under test answer: a status line, headers, and a body sized
 // by Content-Length (or none, for 204 and 304). A chunked body is an error.
-// When the server says "Connection: close" (a dsc node does after a number
-// of requests), the next request opens a new connection, as any keep-alive
-// client does.
+// When the server says "Connection: close" (a dsc node does while it shuts
+// down, or after refusing a request it did not read), the next request
+// opens a new connection, as any keep-alive client does.
 //
 // Thread-safety: one connection is used by one thread at a time.
 #pragma once
