@@ -34,7 +34,7 @@ struct CycleRunOptions {
   std::chrono::duration<double> window{5.0};
   size_t payload_bytes = 100;
   // Cycles per second of all clients together; 0: as fast as they go.
-  // Each client then starts a cycle every clients/rate seconds, late ones
+  // Each client then starts a cycle every (clients / rate) seconds, late ones
   // at once (a client more than a second behind drops the backlog).
   double target_cycles_per_second = 0;
   // Called on the calling thread at the window's start and every `tick`
