@@ -9,12 +9,17 @@ function(dsc_test name)
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 120)
   endif()
-  set(serial FALSE)
+  # Only properties that have a value: an empty LABELS would swallow the
+  # next property's name as a label.
+  set(properties TIMEOUT ${ARG_TIMEOUT})
   if(ARG_SERIAL)
-    set(serial TRUE)
+    list(APPEND properties RUN_SERIAL TRUE)
+  endif()
+  if(ARG_LABELS)
+    list(APPEND properties LABELS "${ARG_LABELS}")
   endif()
   gtest_discover_tests(${name}
     TEST_PREFIX "${name}."
     DISCOVERY_TIMEOUT 60
-    PROPERTIES TIMEOUT ${ARG_TIMEOUT} LABELS "${ARG_LABELS}" RUN_SERIAL ${serial})
+    PROPERTIES ${properties})
 endfunction()

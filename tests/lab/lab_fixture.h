@@ -6,6 +6,9 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <unistd.h>
+
+#include <random>
 #include <string>
 #include <vector>
 
@@ -23,13 +26,16 @@ class LabFixture : public ::testing::Test {
 
   void SetUp() override {
     dir_ = MakeTempDir();
-    // A base whose every lab port was free a moment ago: the kernel picks
-    // log1's, and the others must happen to be free too.
-    for (int attempt = 0; attempt < 50 && base_port_ == 0; ++attempt) {
-      int port = FreePort();
-      if (port <= kLogPortOffset) continue;
-      const int base = port - kLogPortOffset;
-      bool free = PortIsFree(base + kQueuePortOffset);
+    // A base whose every lab port was free a moment ago, drawn below the
+    // kernel's ephemeral range (32768-60999 by default): the suite's
+    // clients leave thousands of TIME_WAIT sockets on ephemeral ports, and
+    // a node cannot bind a port that one of those holds.
+    std::minstd_rand random(static_cast<unsigned>(::getpid()) ^
+                            static_cast<unsigned>(std::random_device{}()));
+    std::uniform_int_distribution<int> pick(10'000, 32'000 - kLogPortOffset);
+    for (int attempt = 0; attempt < 200 && base_port_ == 0; ++attempt) {
+      const int base = pick(random);
+      bool free = PortIsFree(base + kQueuePortOffset) && PortIsFree(base + kLogPortOffset);
       for (int offset : kRaftPortOffsets) free = free && PortIsFree(base + offset);
       if (free) base_port_ = base;
     }
