@@ -7,6 +7,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <vector>
 
 #include "nodes/common/node_server.h"
 #include "nodes/common/test_util.h"
@@ -252,6 +253,36 @@ TEST_F(LogServiceTest, Append_ClientGoneBeforeDurableReplyStillLands) {
   EXPECT_EQ(records[0]["payload"], "orphan!");
   EXPECT_EQ(Post("/records", "next"), 2u);
   EXPECT_EQ(fatal_calls_.load(), 0);
+}
+
+// A failed fdatasync poisons the log (wal/log.h): every reply still
+// waiting for durability gets 503, as does every later append, and the
+// node is told once to stop (on_fatal), so a restart recovers by replay.
+TEST_F(LogServiceTest, SyncFailure_FailsEveryPendingReplyWith503) {
+  constexpr int kPending = 5;
+  fs_.Close(wal::GatedFileSystem::Gate::kSync);
+  std::vector<std::unique_ptr<node::testing::RawConnection>> clients;
+  for (int i = 0; i < kPending; ++i) {
+    clients.push_back(node::testing::RawConnection::Connect(server_->port()));
+    ASSERT_TRUE(clients.back());
+    ASSERT_TRUE(clients.back()->Send(
+        "POST /records HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nwait"));
+  }
+  // Every record is written and its reply parked until a sync covers it.
+  ASSERT_TRUE(node::testing::PollUntil([&] { return log_->durable_waiters() == kPending; }));
+  fs_.FailSyncs();
+  fs_.Open(wal::GatedFileSystem::Gate::kSync);
+  for (auto& client : clients) {
+    auto response = client->ReadResponse(20s);
+    ASSERT_TRUE(response.has_value());
+    EXPECT_EQ(response->status, 503) << response->body;
+    EXPECT_EQ(nlohmann::json::parse(response->body)["error"], "unavailable");
+  }
+  auto later = client_->Post("/records", "after", "text/plain");
+  ASSERT_TRUE(later);
+  EXPECT_EQ(later->status, 503);
+  EXPECT_FALSE(log_->health().ok());
+  EXPECT_EQ(fatal_calls_.load(), 1);
 }
 
 }  // namespace
