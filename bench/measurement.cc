@@ -5,6 +5,14 @@
 
 namespace dsc::bench {
 
+double Median(std::vector<double> values) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  const size_t middle = values.size() / 2;
+  if (values.size() % 2 == 1) return values[middle];
+  return (values[middle - 1] + values[middle]) / 2;
+}
+
 void LatencySamples::Merge(const LatencySamples& other) {
   nanos_.insert(nanos_.end(), other.nanos_.begin(), other.nanos_.end());
 }

@@ -11,6 +11,11 @@
 
 namespace dsc::bench {
 
+// The median of `values` (the mean of the middle two for an even count);
+// 0 when empty.
+// Both queue_bench and raft_bench report medians of their runs with it.
+double Median(std::vector<double> values);
+
 // Append latencies of one run, in nanoseconds.
 class LatencySamples {
  public:

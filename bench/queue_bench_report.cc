@@ -123,12 +123,12 @@ Summary Summarize(const QueueBenchResults& results) {
         }
       }
     }
-    cell.median_cycles_per_s = MedianOf(cycles);
-    cell.median_p50_ms = MedianOf(p50);
-    cell.median_p99_ms = MedianOf(p99);
-    cell.median_server_cpu_us = MedianOf(server_cpu);
-    cell.median_client_cpu_us = MedianOf(client_cpu);
-    if (!cell.vs_beanstalkd.empty()) cell.median_vs_beanstalkd = MedianOf(cell.vs_beanstalkd);
+    cell.median_cycles_per_s = Median(cycles);
+    cell.median_p50_ms = Median(p50);
+    cell.median_p99_ms = Median(p99);
+    cell.median_server_cpu_us = Median(server_cpu);
+    cell.median_client_cpu_us = Median(client_cpu);
+    if (!cell.vs_beanstalkd.empty()) cell.median_vs_beanstalkd = Median(cell.vs_beanstalkd);
     summary.cells.push_back(std::move(cell));
   }
 
@@ -147,10 +147,10 @@ Summary Summarize(const QueueBenchResults& results) {
       per_sync.push_back(run.raw.AppendsPerSync());
       p50.push_back(run.raw.p50_us);
     }
-    cell.median_appends_per_s = MedianOf(appends);
-    cell.median_syncs_per_s = MedianOf(syncs);
-    cell.median_appends_per_sync = MedianOf(per_sync);
-    cell.median_p50_us = MedianOf(p50);
+    cell.median_appends_per_s = Median(appends);
+    cell.median_syncs_per_s = Median(syncs);
+    cell.median_appends_per_sync = Median(per_sync);
+    cell.median_p50_us = Median(p50);
     summary.ceilings.push_back(std::move(cell));
   }
 
@@ -173,7 +173,7 @@ Summary Summarize(const QueueBenchResults& results) {
       fraction.per_run.push_back(
           Divide(row->CyclesPerSecond(), run->raw.AppendsPerSecond() / waits));
     }
-    fraction.median_fraction = MedianOf(fraction.per_run);
+    fraction.median_fraction = Median(fraction.per_run);
     if (cell.system == kDsc) fraction.target = kCeilingFractionTarget;
     summary.fractions.push_back(std::move(fraction));
   }
@@ -192,7 +192,7 @@ Summary Summarize(const QueueBenchResults& results) {
           (static_cast<double>(run.rss_idle) - static_cast<double>(run.rss_before_idle)) / 1024.0,
           static_cast<double>(results.idle->connections)));
     }
-    idle.median_ratio = MedianOf(idle.ratio);
+    idle.median_ratio = Median(idle.ratio);
     summary.idle = std::move(idle);
   }
 
@@ -294,14 +294,6 @@ int DurableWaitsPerCycle(const std::string& system) {
   return 0;
 }
 
-double MedianOf(std::vector<double> values) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  const size_t middle = values.size() / 2;
-  if (values.size() % 2 == 1) return values[middle];
-  return (values[middle - 1] + values[middle]) / 2;
-}
-
 double RssSlopeKibPerMinute(const std::vector<RssSample>& samples) {
   if (samples.size() < 2) return 0;
   const double half = samples.back().seconds / 2;
@@ -334,7 +326,7 @@ double MedianDscCyclesPerSecond(const std::vector<QueueRow>& rows, int clients, 
   for (const QueueRow& row : rows) {
     if (row.system == kDsc && row.clients == nearest) cycles.push_back(row.CyclesPerSecond());
   }
-  return MedianOf(cycles);
+  return Median(cycles);
 }
 
 void PrintQueueTable(std::ostream& out, const QueueBenchResults& results) {
@@ -459,7 +451,7 @@ void PrintQueueTable(std::ostream& out, const QueueBenchResults& results) {
     auto line = [&](const std::string& name, const std::vector<double>& values, int decimals) {
       out << fmt::format("{:<34}{} {:>8.{}f}\n", name,
                          Columns(values, static_cast<int>(idle.runs.size()), 8, decimals),
-                         MedianOf(values), decimals);
+                         Median(values), decimals);
     };
     line("cycles/s without", s.without, 0);
     line(fmt::format("cycles/s with {} idle", idle.connections), s.with, 0);
@@ -630,12 +622,12 @@ void PrintQueueJsonLine(std::ostream& out, const QueueBenchResults& results) {
     j["idle"] = {{"clients", results.idle->clients},
                  {"connections", results.idle->connections},
                  {"runs", runs},
-                 {"median_cycles_per_s_without", MedianOf(s.without)},
-                 {"median_cycles_per_s_with", MedianOf(s.with)},
+                 {"median_cycles_per_s_without", Median(s.without)},
+                 {"median_cycles_per_s_with", Median(s.with)},
                  {"with_over_without", s.median_ratio},
-                 {"median_rss_before_idle_mib", MedianOf(s.rss_before)},
-                 {"median_rss_idle_mib", MedianOf(s.rss_idle)},
-                 {"median_rss_per_idle_connection_kib", MedianOf(s.per_connection_kib)}};
+                 {"median_rss_before_idle_mib", Median(s.rss_before)},
+                 {"median_rss_idle_mib", Median(s.rss_idle)},
+                 {"median_rss_per_idle_connection_kib", Median(s.per_connection_kib)}};
   }
   if (results.steady) {
     const SteadyMemoryResult& steady = *results.steady;

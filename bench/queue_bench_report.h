@@ -128,10 +128,6 @@ struct QueueBenchResults {
   std::optional<PendingMemoryResult> pending;
 };
 
-// The median of `values` (the mean of the middle two for an even count);
-// 0 when empty.
-double MedianOf(std::vector<double> values);
-
 // Least-squares slope of RSS over time of the samples in the second half
 // of the window, in KiB per minute.
 double RssSlopeKibPerMinute(const std::vector<RssSample>& samples);

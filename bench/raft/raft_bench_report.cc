@@ -27,14 +27,6 @@ std::string ClientsText(int clients) {
 
 }  // namespace
 
-double Median(std::vector<double> values) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  const size_t middle = values.size() / 2;
-  if (values.size() % 2 == 1) return values[middle];
-  return (values[middle - 1] + values[middle]) / 2;
-}
-
 std::vector<RowSummary> Summarize(const std::vector<PutRow>& rows) {
   std::vector<RowSummary> summaries;
   for (const PutRow& first : rows) {

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/measurement.h"
 #include "bench/raft/put_run.h"
 
 namespace dsc::bench {
@@ -62,10 +63,6 @@ struct RaftRatio {
   std::optional<double> target;
   bool met() const { return target && throughput >= *target && p99 <= 1.0; }
 };
-
-// The median of `values` (the mean of the middle two for an even count);
-// 0 when empty.
-double Median(std::vector<double> values);
 
 // One summary per (system, client count), in the order they first appear.
 std::vector<RowSummary> Summarize(const std::vector<PutRow>& rows);
