@@ -10,6 +10,7 @@
 
 #include "base/status.h"
 #include "nodes/common/address.h"
+#include "nodes/common/node_server.h"
 
 namespace dsc::node {
 
@@ -29,6 +30,19 @@ Result<ListenAddress> ValidateServeFlags(const std::string& id, const std::strin
 // returns its exit code. A fatal error met while serving (a failed fsync,
 // say) wins over a failed close; `closed_what` names what was closed ("the
 // queue").
+// The server a `serve` command runs, from the options every system's
+// ServeOptions has (id, --max-body-bytes, --admin) and the validated
+// --listen address.
+template <typename ServeOptions>
+NodeServerOptions NodeServerOptionsFor(const ServeOptions& options, const ListenAddress& listen) {
+  NodeServerOptions server_options;
+  server_options.node_id = options.id;
+  server_options.listen = listen;
+  server_options.max_body_bytes = options.max_body_bytes;
+  server_options.admin = options.admin;
+  return server_options;
+}
+
 int ExitAfterShutdown(const std::string& id, const Status& fatal, const Status& closed,
                       std::string_view closed_what, int signal_number);
 

@@ -48,12 +48,7 @@ int Serve(const ServeOptions& options) {
                 "cannot open the log in " + options.data_dir + ": " + opened.status().ToString());
   }
   std::unique_ptr<wal::Log> log = std::move(opened).value();
-  node::NodeServerOptions server_options;
-  server_options.node_id = options.id;
-  server_options.listen = *listen;
-  server_options.max_body_bytes = options.max_body_bytes;
-  server_options.admin = options.admin;
-  node::NodeServer server(server_options);
+  node::NodeServer server(node::NodeServerOptionsFor(options, *listen));
 
   FirstError fatal;
   LogService service(options.id, log.get(), durability->ToString(), [&](const Status& status) {

@@ -50,12 +50,7 @@ int Serve(const ServeOptions& options) {
   // The server first: the service's timers (long polls, lease expiry) run
   // on its executor. Long polls hold no thread, so the server's default
   // threads (one per core) serve any number of waiting workers.
-  node::NodeServerOptions server_options;
-  server_options.node_id = options.id;
-  server_options.listen = *listen;
-  server_options.max_body_bytes = options.max_body_bytes;
-  server_options.admin = options.admin;
-  node::NodeServer server(server_options);
+  node::NodeServer server(node::NodeServerOptionsFor(options, *listen));
 
   FirstError fatal;
   QueueServiceOptions service_options;

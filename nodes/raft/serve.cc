@@ -63,12 +63,7 @@ int Serve(const ServeOptions& options) {
 
   // Declared first, so it is destroyed last: the peer client, the
   // transport's senders and the handlers all run on its io_context.
-  node::NodeServerOptions server_options;
-  server_options.node_id = options.id;
-  server_options.listen = *listen;
-  server_options.max_body_bytes = options.max_body_bytes;
-  server_options.admin = options.admin;
-  node::NodeServer server(server_options);
+  node::NodeServer server(node::NodeServerOptionsFor(options, *listen));
 
   // Peer calls wait for the peer's fsync; a partitioned peer must not hold
   // a sender for long (it only delays that peer's next heartbeat).
