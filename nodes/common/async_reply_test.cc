@@ -202,6 +202,9 @@ TEST(AsyncReply, OverTheConnectionBound_Gets503Overloaded) {
   EXPECT_EQ(nlohmann::json::parse(response->body)["error"], "overloaded");
   first.reset();
   second.reset();
+  // Until the server has seen both go, a new connection would be refused
+  // (and counted) too.
+  ASSERT_TRUE(PollUntil([&] { return server->open_connections() == 0; }));
   httplib::Client client("127.0.0.1", server->port());
   ASSERT_TRUE(PollUntil([&] {
     auto r = client.Get("/metrics");
