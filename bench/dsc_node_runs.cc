@@ -19,6 +19,12 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+DscQueueOptions NodeOptions(const DscNodeRunOptions& options) {
+  DscQueueOptions node_options;
+  node_options.threads = options.threads;
+  return node_options;
+}
+
 Status StartFresh(DscQueueSystem& node, const std::string& data_dir) {
   std::error_code ec;
   std::filesystem::create_directories(data_dir, ec);
@@ -68,7 +74,7 @@ Result<IdleRun> MeasureIdleRun(const DscNodeRunOptions& options, const CycleRunO
   result.idle_first = idle_first;
 
   auto without = [&]() -> Status {
-    DscQueueSystem node(options.dsc_binary);
+    DscQueueSystem node(options.dsc_binary, NodeOptions(options));
     DSC_RETURN_IF_ERROR(
         StartFresh(node, fmt::format("{}/idle_run{}_without", options.data_dir, run)));
     Result<QueueRow> row = RunCycles(node, load);
@@ -82,7 +88,7 @@ Result<IdleRun> MeasureIdleRun(const DscNodeRunOptions& options, const CycleRunO
   };
 
   auto with = [&]() -> Status {
-    DscQueueSystem node(options.dsc_binary);
+    DscQueueSystem node(options.dsc_binary, NodeOptions(options));
     DSC_RETURN_IF_ERROR(StartFresh(node, fmt::format("{}/idle_run{}_with", options.data_dir, run)));
     Result<uint64_t> before = Rss(node);
     if (!before.ok()) return before.status();
@@ -124,7 +130,7 @@ Result<IdleRun> MeasureIdleRun(const DscNodeRunOptions& options, const CycleRunO
 
 Result<SteadyMemoryResult> MeasureSteadyMemory(const DscNodeRunOptions& options,
                                                CycleRunOptions load, int64_t retention_ms) {
-  DscQueueOptions node_options;
+  DscQueueOptions node_options = NodeOptions(options);
   node_options.retention_ms = retention_ms;
   DscQueueSystem node(options.dsc_binary, node_options);
   DSC_RETURN_IF_ERROR(StartFresh(node, options.data_dir + "/steady_memory"));
@@ -152,7 +158,7 @@ Result<SteadyMemoryResult> MeasureSteadyMemory(const DscNodeRunOptions& options,
 
 Result<PendingMemoryResult> MeasurePendingMemory(const DscNodeRunOptions& options, uint64_t tasks,
                                                  int clients, const CycleRunOptions& warmup) {
-  DscQueueSystem node(options.dsc_binary);
+  DscQueueSystem node(options.dsc_binary, NodeOptions(options));
   DSC_RETURN_IF_ERROR(StartFresh(node, options.data_dir + "/pending_memory"));
   Result<QueueRow> warm = RunCycles(node, warmup);
   if (!warm.ok()) return warm.status().WithContext("the warm-up before the pending tasks");

@@ -27,6 +27,7 @@ struct DscNodeRunOptions {
   std::string dsc_binary;
   std::string data_dir;  // a fresh directory per node is made inside it
   size_t payload_bytes = 100;
+  int threads = 0;  // the node's --threads; 0: its default
 };
 
 // `load`: the cycle load (clients, warm-up, window). `idle_first`: measure

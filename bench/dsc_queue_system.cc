@@ -8,77 +8,18 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/http_connection.h"
+#include "bench/queue_http_client.h"
 
 namespace dsc::bench {
 namespace {
 
 using nlohmann::json;
 
-// Long enough that no lease runs out during a run: an expiry would hand
-// the task to a second client and the run would (rightly) fail.
-constexpr int kLeaseMs = 60'000;
-// Never waited for in a correct run (queue_system.h); a bound on a broken one.
-constexpr int kLeaseWaitMs = 1'000;
-
 // What an unexpected answer looked like, for an error message.
 std::string Describe(const httplib::Result& result) {
   if (!result) return "no answer (" + httplib::to_string(result.error()) + ")";
   return "HTTP " + std::to_string(result->status) + " " + result->body;
 }
-
-std::string Describe(const HttpReply& reply) {
-  return "HTTP " + std::to_string(reply.status) + " " + reply.body;
-}
-
-// One client. Its requests go through HttpConnection, not httplib::Client:
-// the client shares the two cores with the server, and httplib's client
-// costs several times what beanstalkd's line protocol client does.
-class DscConnection : public QueueConnection {
- public:
-  DscConnection(HttpConnection http, std::string worker)
-      : http_(std::move(http)),
-        worker_(std::move(worker)),
-        lease_body_(
-            json{{"worker", worker_}, {"lease_ms", kLeaseMs}, {"wait_ms", kLeaseWaitMs}}.dump()),
-        ack_body_(json{{"worker", worker_}}.dump()) {}
-
-  Status Enqueue(std::string_view payload) override {
-    const std::string body = json{{"payload", payload}}.dump();
-    Result<HttpReply> reply = http_.Post("/tasks", body);
-    if (!reply.ok()) return reply.status().WithContext("enqueue");
-    if (reply->status != 201) return Status::Unavailable("enqueue: " + Describe(*reply));
-    return Status::Ok();
-  }
-
-  Result<LeasedJob> Lease() override {
-    Result<HttpReply> reply = http_.Post("/tasks/lease", lease_body_);
-    if (!reply.ok()) return reply.status().WithContext("lease");
-    if (reply->status == 204) {
-      return Status::NotFound("lease: no task within " + std::to_string(kLeaseWaitMs) +
-                              " ms, though one was enqueued before");
-    }
-    if (reply->status != 200) return Status::Unavailable("lease: " + Describe(*reply));
-    const json task = json::parse(reply->body, nullptr, /*allow_exceptions=*/false);
-    if (!task.is_object() || !task.contains("id") || !task["id"].is_string() ||
-        !task.contains("payload") || !task["payload"].is_string()) {
-      return Status::Corruption("lease: unexpected answer " + reply->body);
-    }
-    return LeasedJob{task["id"].get<std::string>(), task["payload"].get<std::string>()};
-  }
-
-  Status Ack(const std::string& id) override {
-    Result<HttpReply> reply = http_.Post("/tasks/" + id + "/ack", ack_body_);
-    if (!reply.ok()) return reply.status().WithContext("ack " + id);
-    if (reply->status != 200) return Status::Unavailable("ack " + id + ": " + Describe(*reply));
-    return Status::Ok();
-  }
-
- private:
-  HttpConnection http_;
-  const std::string worker_;
-  const std::string lease_body_;  // the same for every lease of this worker
-  const std::string ack_body_;
-};
 
 }  // namespace
 
@@ -89,6 +30,10 @@ std::string DscQueueSystem::name() const {
 std::vector<std::string> DscQueueSystem::ExtraFlags() const {
   std::vector<std::string> flags = {"--fsync", "always"};
   if (options_.durable_leases) flags.push_back("--durable-leases");
+  if (options_.threads > 0) {
+    flags.push_back("--threads");
+    flags.push_back(std::to_string(options_.threads));
+  }
   if (options_.retention_ms) {
     flags.push_back("--retention-ms");
     flags.push_back(std::to_string(*options_.retention_ms));
@@ -120,7 +65,7 @@ Result<std::unique_ptr<QueueConnection>> DscQueueSystem::Connect() {
   Result<HttpConnection> http = HttpConnection::Open(port_);
   if (!http.ok()) return http.status();
   const std::string worker = "bench-" + std::to_string(next_worker_++);
-  return std::unique_ptr<QueueConnection>(new DscConnection(std::move(http).value(), worker));
+  return NewQueueHttpConnection(std::move(http).value(), worker);
 }
 
 namespace {

@@ -28,6 +28,8 @@ struct DscQueueOptions {
   bool durable_leases = false;
   // --retention-ms: how long finished tasks stay; unset: the node's default.
   std::optional<int64_t> retention_ms;
+  // --threads; 0: the node's default.
+  int threads = 0;
 };
 
 class DscQueueSystem : public QueueSystem {

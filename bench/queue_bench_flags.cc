@@ -18,6 +18,15 @@ void DefineFlags(CLI::App& app, QueueBenchFlags& flags) {
   AddDscFlag(app, &flags.dsc_binary);
   app.add_option("--beanstalkd", flags.beanstalkd_binary,
                  "the beanstalkd binary, a path or a name in $PATH");
+  app.add_option("--systems", flags.systems,
+                 "the systems to measure, comma-separated (the floors answer without a queue's "
+                 "work: the most any server can reach here)")
+      ->delimiter(',')
+      ->check(
+          CLI::IsMember({"beanstalkd", "dsc", "dsc-durable-leases", "floor", "floor-fdatasync"}));
+  app.add_option("--dsc-threads", flags.dsc_threads,
+                 "the dsc node's --threads (0: its default, one per core, at least two)")
+      ->check(CLI::Range(0, 64));
   AddDirFlag(app, &flags.parent_dir, "keep both servers' data");
   AddSecondsFlag(app, &flags.seconds, "measured window of each row");
   AddWarmupFlag(app, &flags.warmup_seconds, "unmeasured cycles before each window");

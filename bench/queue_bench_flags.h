@@ -24,6 +24,12 @@ struct QueueBenchFlags {
   std::string dsc_binary;
   // beanstalkd: a path, or a name looked up in $PATH.
   std::string beanstalkd_binary = "beanstalkd";
+  // The systems to measure, by their flag names (kSystemFlagNames); the
+  // ratios and fractions need beanstalkd and dsc among them.
+  std::vector<std::string> systems = {"beanstalkd", "dsc", "dsc-durable-leases", "floor",
+                                      "floor-fdatasync"};
+  // The dsc node's --threads (0: its default, one per core, at least two).
+  int dsc_threads = 0;
   // Both servers keep their data in fresh directories inside this one, so
   // they sync to the same file system. Default: the build directory (a
   // disk, unlike /tmp where that is tmpfs).

@@ -34,6 +34,7 @@
 #include "bench/cycle_run.h"
 #include "bench/dsc_node_runs.h"
 #include "bench/dsc_queue_system.h"
+#include "bench/floor_queue_system.h"
 #include "bench/idle_connections.h"
 #include "bench/queue_bench_flags.h"
 #include "bench/queue_bench_report.h"
@@ -123,6 +124,12 @@ int Run(const QueueBenchFlags& flags) {
         "'). Install it with `apt-get install beanstalkd` (or `make deps`), or pass "
         "--beanstalkd PATH"));
   }
+  const std::string floor_binary = FindFloorServerBinary();
+  if (floor_binary.empty()) {
+    return Fail(Status::NotFound(
+        "no http_floor_server next to queue_bench; build it (cmake --build build --target "
+        "http_floor_server)"));
+  }
   if (flags.idle_connections > 0) {
     // The idle connections, the load's own, the servers' and a margin.
     Status raised = RaiseOpenFileLimit(flags.idle_connections + 1024);
@@ -153,11 +160,28 @@ int Run(const QueueBenchFlags& flags) {
   if (!disk.ok()) return Fail(disk.status().WithContext("measure fdatasync"));
 
   BeanstalkSystem beanstalkd(beanstalkd_binary);
-  DscQueueSystem dsc(dsc_binary);
-  DscQueueOptions durable_leases;
+  DscQueueOptions dsc_options;
+  dsc_options.threads = flags.dsc_threads;
+  DscQueueSystem dsc(dsc_binary, dsc_options);
+  DscQueueOptions durable_leases = dsc_options;
   durable_leases.durable_leases = true;
   DscQueueSystem dsc_durable_leases(dsc_binary, durable_leases);
-  QueueSystem* const systems[] = {&beanstalkd, &dsc, &dsc_durable_leases};
+  // The floors answer without doing a queue's work: what no queue server
+  // can beat with these clients on these cores (floor_queue_system.h).
+  FloorQueueSystem floor(floor_binary, /*durable=*/false);
+  FloorQueueSystem floor_durable(floor_binary, /*durable=*/true);
+  const std::pair<std::string, QueueSystem*> all_systems[] = {
+      {"beanstalkd", &beanstalkd},
+      {"dsc", &dsc},
+      {"dsc-durable-leases", &dsc_durable_leases},
+      {"floor", &floor},
+      {"floor-fdatasync", &floor_durable}};
+  std::vector<QueueSystem*> systems;
+  for (const auto& [flag_name, system] : all_systems) {
+    if (std::find(flags.systems.begin(), flags.systems.end(), flag_name) != flags.systems.end()) {
+      systems.push_back(system);
+    }
+  }
 
   // Between two rows, a short write + fdatasync loop says which regime the
   // disk is in: on a shared machine one sync takes a few hundred
@@ -215,6 +239,7 @@ int Run(const QueueBenchFlags& flags) {
   node_options.dsc_binary = dsc_binary;
   node_options.data_dir = dir->path;
   node_options.payload_bytes = flags.payload_bytes;
+  node_options.threads = flags.dsc_threads;
 
   if (flags.idle_connections > 0) {
     IdleResult idle;
@@ -283,6 +308,7 @@ int Run(const QueueBenchFlags& flags) {
   setup.memory_backed = dir->memory_backed;
   setup.dsc_binary = dsc_binary;
   setup.beanstalkd_binary = beanstalkd_binary;
+  setup.floor_binary = floor_binary;
   setup.payload_bytes = flags.payload_bytes;
   setup.warmup_seconds = flags.warmup_seconds;
   setup.seconds_per_row = flags.seconds;

@@ -289,7 +289,9 @@ PendingSummary SummarizePending(const PendingMemoryResult& pending) {
 }  // namespace
 
 int DurableWaitsPerCycle(const std::string& system) {
-  if (system == kDsc) return 2;
+  // The floors are set against dsc's ceiling (enqueue and ack durable) to
+  // show the most any server could reach of it with these clients.
+  if (system == kDsc || system == kFloor || system == kFloorDurable) return 2;
   if (system == kDscDurableLeases) return 3;
   return 0;
 }
@@ -341,11 +343,15 @@ void PrintQueueTable(std::ostream& out, const QueueBenchResults& results) {
       "at once)\n"
       "  dsc --durable-leases: the same with --durable-leases (a lease waits for its sync)\n"
       "  beanstalkd:           {} -f 0 (fsync every binlog write)\n"
+      "  floor (no work):      {} (answers, no log, no fsync, one thread: the most any\n"
+      "                        queue server can reach with these clients on these cores)\n"
+      "  floor + fdatasync:    the same with --journal: enqueues and acks wait for a group\n"
+      "                        write + fdatasync on a sync thread (the least durability costs)\n"
       "  disk:                 one write + fdatasync takes {:.0f} us here (p50 of a 1 s loop)\n"
       "  load average before:  {}; after: {}\n",
       setup.payload_bytes, setup.warmup_seconds, setup.seconds_per_row, runs, runs == 1 ? "" : "s",
-      setup.dir, setup.fs_type, setup.dsc_binary, setup.beanstalkd_binary, setup.fdatasync_p50_us,
-      setup.load_before, setup.load_after);
+      setup.dir, setup.fs_type, setup.dsc_binary, setup.beanstalkd_binary, setup.floor_binary,
+      setup.fdatasync_p50_us, setup.load_before, setup.load_after);
   if (setup.memory_backed) {
     out << "WARNING: " << setup.fs_type
         << " keeps files in memory; fsync costs nothing there and these numbers say nothing "
@@ -427,8 +433,8 @@ void PrintQueueTable(std::ostream& out, const QueueBenchResults& results) {
   if (!summary.fractions.empty()) {
     out << "\nagainst the ceiling: ceiling cycles/s = the median durable appends/s above / the "
            "durable waits of one cycle\n"
-           "(dsc: enqueue, ack; --durable-leases: and the lease); fraction = median of the "
-           "per-run fractions\n"
+           "(dsc: enqueue, ack; --durable-leases: and the lease; the floor is set against dsc's "
+           "two);\nfraction = median of the per-run fractions\n"
         << fmt::format("{:<20} {:>7} {:>6} {:>9} {:>9}{} {:>8}\n", "system", "clients", "waits",
                        "ceiling", "cycles/s", RunHeaders(runs, 7), "fraction");
     for (const CeilingFraction& fraction : summary.fractions) {
@@ -519,6 +525,7 @@ void PrintQueueJsonLine(std::ostream& out, const QueueBenchResults& results) {
       {"memory_backed", setup.memory_backed},
       {"dsc", setup.dsc_binary},
       {"beanstalkd", setup.beanstalkd_binary},
+      {"floor", setup.floor_binary},
       {"payload_bytes", setup.payload_bytes},
       {"warmup_seconds", setup.warmup_seconds},
       {"seconds_per_row", setup.seconds_per_row},

@@ -29,6 +29,9 @@ namespace dsc::bench {
 inline constexpr char kBeanstalkd[] = "beanstalkd";
 inline constexpr char kDsc[] = "dsc";
 inline constexpr char kDscDurableLeases[] = "dsc --durable-leases";
+// http_floor_server, without and with its journal (floor_queue_system.h).
+inline constexpr char kFloor[] = "floor (no work)";
+inline constexpr char kFloorDurable[] = "floor + fdatasync";
 
 // The targets: dsc (leases not durable) against beanstalkd...
 inline constexpr int kTargetClientsLow = 16;
@@ -52,6 +55,7 @@ struct QueueBenchSetup {
   bool memory_backed = false;
   std::string dsc_binary;
   std::string beanstalkd_binary;
+  std::string floor_binary;  // http_floor_server
   size_t payload_bytes = 0;
   double warmup_seconds = 0;
   double seconds_per_row = 0;

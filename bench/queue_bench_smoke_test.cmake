@@ -1,4 +1,4 @@
-# ctest smoke test for queue_bench: against all three systems, very
+# ctest smoke test for queue_bench: against all five systems, very
 # briefly, with every part shrunk (a few hundred idle connections, a
 # two-second memory run, a few thousand pending tasks), it must exit 0 and
 # print its tables and its JSON line; without beanstalkd it must refuse with
@@ -30,6 +30,8 @@ run_bench(--clients 1,4 --runs 1 --idle-connections 200 --memory-seconds 2 --pen
 foreach(expected "cycles/s" "write \\+ fdatasync takes [0-9]+ us"
                  "\nbeanstalkd +1 +[0-9]" "\ndsc +1 +[0-9]" "\ndsc --durable-leases +1 +[0-9]"
                  "\nbeanstalkd +4 +[0-9]" "\ndsc +4 +[0-9]" "\ndsc --durable-leases +4 +[0-9]"
+                 "\nfloor \\(no work\\) +4 +[0-9]" "\nfloor \\+ fdatasync +4 +[0-9]"
+                 "\nfloor \\+ fdatasync +4 +2 +[0-9]+ +[0-9]+ +[0-9.]+ +[0-9.]+"
                  "disk around each row" "\nceiling +4 +[0-9]+/[0-9]+\n"
                  "group-commit ceiling" "\n4 +[0-9]+ +[0-9]+ +[0-9]+ +[0-9.]+"
                  "\ndsc --durable-leases +4 +3 +[0-9]+ +[0-9]+ +[0-9.]+ +[0-9.]+"
@@ -44,7 +46,9 @@ foreach(expected "cycles/s" "write \\+ fdatasync takes [0-9]+ us"
   endif()
 endforeach()
 
-run_bench(--clients 2 --runs 1 --idle-connections 50 --memory-seconds 1 --pending-tasks 500 --json)
+# --systems picks rows: without the floors, three rows and two fractions.
+run_bench(--clients 2 --runs 1 --idle-connections 50 --memory-seconds 1 --pending-tasks 500 --json
+          --systems beanstalkd,dsc,dsc-durable-leases --dsc-threads 1)
 string(JSON bench GET "${output}" bench)
 string(JSON row_count LENGTH "${output}" rows)
 string(JSON ratio GET "${output}" cells 1 over_beanstalkd)

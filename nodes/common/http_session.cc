@@ -170,7 +170,7 @@ Awaitable<void> RunHttpSession(NodeServer& server, beast::tcp_stream stream) {
       if (std::optional<Response> reply = ReadFailureReply(ec, options.max_body_bytes)) {
         reply->keep_alive(false);
         // Counted before it is written: a client that saw it sees it counted.
-        server.RecordRequest("other", "unmatched", reply->result_int(), Clock::now() - start);
+        server.RecordRequest("other", kUnmatchedRoute, reply->result_int(), Clock::now() - start);
         co_await WriteResponse(stream, *reply, false, options.write_timeout);
         co_await LingeringClose(stream);
       }
@@ -208,7 +208,7 @@ Awaitable<void> RunHttpSession(NodeServer& server, beast::tcp_stream stream) {
         if (auto [ec, n] = co_await http::async_read(stream, buffer, parser, kTuple); ec) {
           if (std::optional<Response> reply = ReadFailureReply(ec, body_limit)) {
             reply->keep_alive(false);
-            server.RecordRequest(method, route != nullptr ? route->pattern : "unmatched",
+            server.RecordRequest(method, route != nullptr ? route->pattern : kUnmatchedRoute,
                                  reply->result_int(), Clock::now() - start);
             co_await WriteResponse(stream, *reply, false, options.write_timeout);
             co_await LingeringClose(stream);
@@ -251,8 +251,8 @@ Awaitable<void> RunHttpSession(NodeServer& server, beast::tcp_stream stream) {
     const bool keep_alive = !early && parser.get().keep_alive() && !server.stopping_;
     res.version(parser.get().version());
     res.keep_alive(keep_alive);
-    server.RecordRequest(method, route != nullptr ? route->pattern : "unmatched", res.result_int(),
-                         Clock::now() - start);
+    server.RecordRequest(method, route != nullptr ? route->pattern : kUnmatchedRoute,
+                         res.result_int(), Clock::now() - start);
     const bool written = co_await WriteResponse(stream, res, head.method() == http::verb::head,
                                                 options.write_timeout);
     if (!written) co_return;

@@ -25,6 +25,12 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using asio::ip::tcp;
 
+}  // namespace
+
+const std::string kUnmatchedRoute = "unmatched";
+
+namespace {
+
 const std::set<std::string, std::less<>> kKnownMethods = {"GET",    "HEAD",  "POST",   "PUT",
                                                           "DELETE", "PATCH", "OPTIONS"};
 
@@ -243,17 +249,26 @@ Awaitable<std::optional<Response>> NodeServer::ApplyPeerFaults(const std::string
 void NodeServer::RecordRequest(std::string_view method, const std::string& route, int status,
                                Clock::duration elapsed) {
   // Bounded label values: unknown paths share "unmatched", odd methods "other".
-  const std::string method_label = kKnownMethods.contains(method) ? std::string(method) : "other";
-  metrics_
-      .GetCounter("dsc_http_requests_total", "HTTP requests answered, by route, method and status",
-                  {{"route", route}, {"method", method_label}, {"status", std::to_string(status)}})
-      .Increment();
-  std::chrono::duration<double> seconds = elapsed;
-  metrics_
-      .GetHistogram("dsc_http_request_duration_seconds",
-                    "Time from request headers to response ready", Metrics::kLatencyBuckets,
-                    {{"route", route}})
-      .Observe(seconds.count());
+  const std::string_view method_label = kKnownMethods.contains(method) ? method : "other";
+  RequestInstruments instruments;
+  {
+    std::lock_guard lock(instruments_mutex_);
+    auto found = instruments_.find(std::make_tuple(&route, method_label, status));
+    if (found == instruments_.end()) {
+      instruments.requests = &metrics_.GetCounter(
+          "dsc_http_requests_total", "HTTP requests answered, by route, method and status",
+          {{"route", route},
+           {"method", std::string(method_label)},
+           {"status", std::to_string(status)}});
+      instruments.duration = &metrics_.GetHistogram("dsc_http_request_duration_seconds",
+                                                    "Time from request headers to response ready",
+                                                    Metrics::kLatencyBuckets, {{"route", route}});
+      found = instruments_.emplace(InstrumentKey(&route, method_label, status), instruments).first;
+    }
+    instruments = found->second;
+  }
+  instruments.requests->Increment();
+  instruments.duration->Observe(std::chrono::duration<double>(elapsed).count());
 }
 
 // ANCHOR: accept_loop

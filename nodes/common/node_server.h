@@ -58,12 +58,15 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <regex>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
@@ -138,6 +141,9 @@ struct RouteOptions {
 };
 
 struct SessionRegistry;
+
+// The route label of a request no route took.
+extern const std::string kUnmatchedRoute;
 
 class NodeServer {
  public:
@@ -219,6 +225,9 @@ class NodeServer {
   // Returns the reply when a peer fault answers the request instead of the
   // handler (after waiting out any injected delay).
   Awaitable<std::optional<Response>> ApplyPeerFaults(const std::string& peer);
+  // Counts the request and its duration under (route, method, status).
+  // `route` is a Route's pattern or kUnmatchedRoute (both live as long as
+  // the server: the instruments are cached by its address).
   void RecordRequest(std::string_view method, const std::string& route, int status,
                      std::chrono::steady_clock::duration elapsed);
   Awaitable<void> AcceptLoop();
@@ -226,6 +235,16 @@ class NodeServer {
 
   const NodeServerOptions options_;
   Metrics metrics_;
+  // RecordRequest's two instruments for each (route, method, status) seen:
+  // rendering and looking up their labels on every request cost more
+  // than the rest of the request's bookkeeping.
+  struct RequestInstruments {
+    Counter* requests = nullptr;
+    Histogram* duration = nullptr;
+  };
+  using InstrumentKey = std::tuple<const std::string*, std::string, int>;
+  std::mutex instruments_mutex_;
+  std::map<InstrumentKey, RequestInstruments, std::less<>> instruments_;
   FaultInjector faults_;
   std::vector<Route> routes_;  // fixed once Start() runs
   std::function<nlohmann::json()> status_provider_;

@@ -40,6 +40,7 @@ NodeServerOptions NodeServerOptionsFor(const ServeOptions& options, const Listen
   server_options.listen = listen;
   server_options.max_body_bytes = options.max_body_bytes;
   server_options.admin = options.admin;
+  server_options.threads = options.threads;
   return server_options;
 }
 

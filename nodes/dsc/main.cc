@@ -116,6 +116,11 @@ void AddServeFlags(CLI::App* serve_cmd, ServeOptions& serve) {
   serve_cmd->add_option("--max-body-bytes", serve.max_body_bytes, "Largest request body")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  serve_cmd
+      ->add_option("--threads", serve.threads,
+                   "Threads serving connections (0: one per core, at least two)")
+      ->check(CLI::Range(0, 256))
+      ->capture_default_str();
 }
 
 void AddLogCommands(CLI::App& app, Flags& flags, Action* action) {
