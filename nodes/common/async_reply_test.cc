@@ -152,6 +152,65 @@ TEST(AsyncReply, DoneDestroyedUncalled_ClosesTheConnectionInsteadOfHanging) {
   EXPECT_TRUE(PollUntil([&] { return server->open_connections() == 0; }));
 }
 
+// Routes whose callbacks finish at once (before `start` returns), on
+// another thread right away (racing the coroutine's suspension), or are
+// dropped uncalled before `start` returns.
+std::unique_ptr<NodeServer> StartEagerServer(std::vector<std::thread>& completers,
+                                             std::mutex& completers_mutex) {
+  NodeServerOptions options;
+  options.node_id = "eager";
+  options.threads = 2;
+  auto server = std::make_unique<NodeServer>(options);
+  server->Post("/now", [](Request&) -> Awaitable<Response> {
+    const int value = co_await AwaitCallback<int>([](Done<int> done) { done(5); });
+    co_return ReplyJson(200, {{"value", value}});
+  });
+  server->Post("/race", [&](Request&) -> Awaitable<Response> {
+    const int value = co_await AwaitCallback<int>([&](Done<int> done) {
+      std::lock_guard lock(completers_mutex);
+      completers.emplace_back([done = std::move(done)] { done(9); });
+    });
+    co_return ReplyJson(200, {{"value", value}});
+  });
+  server->Post("/drop", [](Request&) -> Awaitable<Response> {
+    const int value = co_await AwaitCallback<int>([](Done<int> done) { (void)done; });
+    co_return ReplyJson(200, {{"value", value}});
+  });
+  EXPECT_TRUE(server->Start().ok());
+  return server;
+}
+
+TEST(AsyncReply, DoneCalledBeforeStartReturnsOrRacingIt_AnswersEveryRequest) {
+  std::vector<std::thread> completers;
+  std::mutex completers_mutex;
+  auto server = StartEagerServer(completers, completers_mutex);
+  httplib::Client client("127.0.0.1", server->port());
+  client.set_read_timeout(20s);
+  for (int i = 0; i < 100; ++i) {
+    auto now = client.Post("/now", "", "text/plain");
+    ASSERT_TRUE(now);
+    ASSERT_EQ(now->status, 200);
+    EXPECT_EQ(nlohmann::json::parse(now->body)["value"], 5);
+    auto raced = client.Post("/race", "", "text/plain");
+    ASSERT_TRUE(raced);
+    ASSERT_EQ(raced->status, 200);
+    EXPECT_EQ(nlohmann::json::parse(raced->body)["value"], 9);
+  }
+  std::lock_guard lock(completers_mutex);
+  for (std::thread& completer : completers) completer.join();
+}
+
+TEST(AsyncReply, DoneDroppedBeforeStartReturns_ClosesTheConnection) {
+  std::vector<std::thread> completers;
+  std::mutex completers_mutex;
+  auto server = StartEagerServer(completers, completers_mutex);
+  auto connection = RawConnection::Connect(server->port());
+  ASSERT_TRUE(connection);
+  ASSERT_TRUE(connection->Send("POST /drop HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"));
+  EXPECT_TRUE(connection->WaitClosed(20s));
+  EXPECT_TRUE(PollUntil([&] { return server->open_connections() == 0; }));
+}
+
 TEST(AsyncReply, Stop_DoesNotHangOnAReplyThatNeverComes) {
   Parking parking;
   NodeServerOptions options;

@@ -9,9 +9,10 @@
 //       [&](auto done) { log->OnDurable(lsn, std::move(done)); });
 //
 // The coroutine is suspended (no thread waits) until `done(value)` is
-// called, then resumes on its own executor with the value. `done` may be
-// called from any thread, even before `start` returns, and must be called
-// at most once; if it is destroyed without being called, the waiting
+// called, then resumes on its own executor with the value. If `done` runs
+// before `start` returns, the value is returned at once, with no
+// suspension. `done` may be called from any thread and must be called at
+// most once; if it is destroyed without being called, the waiting
 // coroutine is destroyed too (its connection closes).
 //
 // Until `done` runs, the operation counts as work of the io_context, so a
@@ -23,6 +24,8 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <utility>
 
 #include <boost/asio/async_result.hpp>
@@ -41,7 +44,36 @@ using Done = std::function<void(T)>;
 
 template <typename T>
 Awaitable<T> AwaitCallback(std::function<void(Done<T>)> start) {
-  auto initiate = [start = std::move(start)](auto handler) mutable {
+  // Where `done` and the coroutine meet. Many operations finish before
+  // `start` returns (a lease when a task is ready): their value is taken
+  // at once, without suspending and without a trip through the io_context.
+  struct Rendezvous {
+    std::mutex mutex;
+    std::optional<T> early;          // done() ran before the coroutine suspended
+    std::function<void(T)> resume;   // set once it has suspended
+  };
+  auto rendezvous = std::make_shared<Rendezvous>();
+  start([rendezvous](T value) {
+    std::unique_lock lock(rendezvous->mutex);
+    if (!rendezvous->resume) {
+      rendezvous->early = std::move(value);
+      return;
+    }
+    std::function<void(T)> resume = std::move(rendezvous->resume);
+    lock.unlock();
+    resume(std::move(value));
+  });
+  {
+    std::lock_guard lock(rendezvous->mutex);
+    if (rendezvous->early) co_return std::move(*rendezvous->early);
+  }
+
+  // Neither this frame nor the initiation (which Asio keeps until the
+  // coroutine resumes) may own the rendezvous once the resumption is in
+  // it: that would be a cycle, and a `done` dropped uncalled would keep
+  // the coroutine alive for ever instead of destroying it.
+  auto initiate = [moved_in = std::move(rendezvous)](auto handler) mutable {
+    const std::shared_ptr<Rendezvous> meeting = std::move(moved_in);
     using HandlerType = decltype(handler);
     // Where the coroutine resumes, marked as outstanding work so the
     // io_context does not consider itself idle while we wait.
@@ -49,13 +81,21 @@ Awaitable<T> AwaitCallback(std::function<void(Done<T>)> start) {
                                  asio::execution::outstanding_work.tracked);
     // std::function needs a copyable callable; the handler is move-only.
     auto shared = std::make_shared<HandlerType>(std::move(handler));
-    start([shared, executor](T value) mutable {
+    std::function<void(T)> resume = [shared, executor](T value) mutable {
       // Moved out: once posted, the queued resumption is the outstanding
       // work, and a `done` kept after the call holds none.
       auto resume_on = std::move(executor);
       asio::post(resume_on,
                  [shared, value = std::move(value)]() mutable { (*shared)(std::move(value)); });
-    });
+    };
+    std::unique_lock lock(meeting->mutex);
+    if (meeting->early) {  // done() ran on another thread meanwhile
+      T value = std::move(*meeting->early);
+      lock.unlock();
+      resume(std::move(value));
+      return;
+    }
+    meeting->resume = std::move(resume);
   };
   co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(T)>(
       std::move(initiate), asio::use_awaitable);
