@@ -25,7 +25,7 @@ void DefineFlags(CLI::App& app, QueueBenchFlags& flags) {
       ->check(
           CLI::IsMember({"beanstalkd", "dsc", "dsc-durable-leases", "floor", "floor-fdatasync"}));
   app.add_option("--dsc-threads", flags.dsc_threads,
-                 "the dsc node's --threads (0: its default, one per core, at least two)")
+                 "the dsc node's --threads (0: its default, one per core but one)")
       ->check(CLI::Range(0, 64));
   AddDirFlag(app, &flags.parent_dir, "keep both servers' data");
   AddSecondsFlag(app, &flags.seconds, "measured window of each row");

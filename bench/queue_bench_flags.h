@@ -28,7 +28,7 @@ struct QueueBenchFlags {
   // ratios and fractions need beanstalkd and dsc among them.
   std::vector<std::string> systems = {"beanstalkd", "dsc", "dsc-durable-leases", "floor",
                                       "floor-fdatasync"};
-  // The dsc node's --threads (0: its default, one per core, at least two).
+  // The dsc node's --threads (0: its default, one per core but one).
   int dsc_threads = 0;
   // Both servers keep their data in fresh directories inside this one, so
   // they sync to the same file system. Default: the build directory (a

@@ -49,8 +49,8 @@ Awaitable<T> AwaitCallback(std::function<void(Done<T>)> start) {
   // at once, without suspending and without a trip through the io_context.
   struct Rendezvous {
     std::mutex mutex;
-    std::optional<T> early;          // done() ran before the coroutine suspended
-    std::function<void(T)> resume;   // set once it has suspended
+    std::optional<T> early;         // done() ran before the coroutine suspended
+    std::function<void(T)> resume;  // set once it has suspended
   };
   auto rendezvous = std::make_shared<Rendezvous>();
   start([rendezvous](T value) {

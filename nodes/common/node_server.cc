@@ -60,7 +60,8 @@ std::pair<std::string, bool> LiteralPrefix(std::string_view pattern) {
 
 size_t ThreadCount(size_t configured) {
   if (configured > 0) return configured;
-  return std::max<size_t>(2, std::thread::hardware_concurrency());
+  const size_t cores = std::thread::hardware_concurrency();
+  return cores > 1 ? cores - 1 : 1;
 }
 
 }  // namespace
@@ -275,9 +276,13 @@ void NodeServer::RecordRequest(std::string_view method, const std::string& route
 Awaitable<void> NodeServer::AcceptLoop() {
   for (;;) {
     // Each connection gets a strand of its own: its steps never run
-    // concurrently, while different connections run on all threads.
-    auto [ec, socket] = co_await acceptor_->async_accept(asio::make_strand(*io_),
-                                                         asio::as_tuple(asio::use_awaitable));
+    // concurrently, while different connections run on all threads. With
+    // one thread nothing runs concurrently, and a strand would only cost.
+    const asio::any_io_executor connection_executor =
+        ThreadCount(options_.threads) == 1 ? asio::any_io_executor(io_->get_executor())
+                                           : asio::any_io_executor(asio::make_strand(*io_));
+    auto [ec, socket] =
+        co_await acceptor_->async_accept(connection_executor, asio::as_tuple(asio::use_awaitable));
     if (ec == asio::error::operation_aborted || stopping_) co_return;  // Stop()
     if (ec) {
       // Out of file descriptors, say: back off briefly rather than spin.

@@ -118,7 +118,7 @@ void AddServeFlags(CLI::App* serve_cmd, ServeOptions& serve) {
       ->capture_default_str();
   serve_cmd
       ->add_option("--threads", serve.threads,
-                   "Threads serving connections (0: one per core, at least two)")
+                   "Threads serving connections (0: one per core but one, at least one)")
       ->check(CLI::Range(0, 256))
       ->capture_default_str();
 }

@@ -24,7 +24,7 @@ struct ServeOptions {
   std::string fsync = "always";           // always | interval:MS | never
   bool admin = false;                     // enable /admin/faults
   size_t max_body_bytes = 1u << 20;
-  size_t threads = 0;  // the server's io threads; 0: one per core, at least two
+  size_t threads = 0;  // the server's io threads; 0: one per core but one, at least one
 };
 
 // Runs the node until SIGTERM or SIGINT; returns the process exit code

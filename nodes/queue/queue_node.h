@@ -30,7 +30,7 @@ struct ServeOptions {
   std::string fsync = "always";           // always | interval:MS | never
   bool admin = false;                     // enable /admin/faults
   size_t max_body_bytes = 1u << 20;
-  size_t threads = 0;  // the server's io threads; 0: one per core, at least two
+  size_t threads = 0;  // the server's io threads; 0: one per core but one, at least one
   // Answer a lease only once its record is durable (QueueServiceOptions::
   // durable_leases); by default a crash may forget a lease.
   bool durable_leases = false;

@@ -23,7 +23,7 @@ struct ServeOptions {
   std::string fsync = "always";
   bool admin = false;
   size_t max_body_bytes = 1u << 20;
-  size_t threads = 0;  // the server's io threads; 0: one per core, at least two
+  size_t threads = 0;  // the server's io threads; 0: one per core but one, at least one
   int tick_ms = 50;
   int election_ticks = 10;
   uint64_t snapshot_every = 100000;  // etcd's --snapshot-count default
