@@ -120,7 +120,7 @@ Status QueueService::ReplayTail() {
       return Status::Ok();
     }
     for (const std::string& id : applied->changed_task_ids) {
-      batch.Put(kTasksColumnFamily, id, TaskToJson(*state_.Find(id)).dump());
+      batch.Put(kTasksColumnFamily, id, TaskToJsonText(*state_.Find(id)));
     }
     for (const std::string& id : applied->removed_task_ids) batch.Delete(kTasksColumnFamily, id);
     return Status::Ok();

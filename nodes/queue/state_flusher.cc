@@ -96,7 +96,7 @@ Status StateFlusher::Persist(bool compact) {
       if (task == nullptr) {
         batch.Delete(kTasksColumnFamily, id);
       } else {
-        batch.Put(kTasksColumnFamily, task->id, TaskToJson(*task).dump());
+        batch.Put(kTasksColumnFamily, task->id, TaskToJsonText(*task));
       }
     }
     if (Status s = engine_->Apply(batch, last_lsn); !s.ok()) {

@@ -55,7 +55,7 @@
 namespace dsc::queue {
 
 // The RocksDB column family holding the tasks: key = task id, value =
-// TaskToJson(task).dump().
+// TaskToJsonText(task), the text of TaskToJson(task).dump().
 inline constexpr char kTasksColumnFamily[] = "tasks";
 
 struct StateFlusherOptions {

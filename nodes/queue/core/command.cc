@@ -19,11 +19,13 @@ namespace {
 using OrderedJson = nlohmann::ordered_json;
 
 // The payload as a JSON value inside the record (readable in a dump),
-// not as a string holding JSON. Parsing the compact text and writing it
-// back gives the same bytes, which makes decoding exact.
-OrderedJson EmbeddedPayload(const std::string& payload) {
-  OrderedJson value = OrderedJson::parse(payload, nullptr, false);
-  return value.is_discarded() ? OrderedJson(payload) : value;
+// not as a string holding JSON. A decided command's payload is canonical
+// JSON text (command.h), which is exactly what parsing it and writing it
+// back would give, so it goes in as it is; text that is not JSON at all is
+// written as a JSON string. Either way decoding gives the payload back.
+std::string EmbeddedPayloadText(const std::string& payload) {
+  if (nlohmann::json::accept(payload)) return payload;
+  return OrderedJson(payload).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 // The records are written by hand, field by field, because the log is on
@@ -122,8 +124,7 @@ class RecordWriter {
 std::string Encode(const Enqueue& c) {
   RecordWriter w("enqueue");
   w.Field("id", c.id)
-      .RawField("payload", EmbeddedPayload(c.payload).dump(
-                               -1, ' ', false, nlohmann::json::error_handler_t::replace))
+      .RawField("payload", EmbeddedPayloadText(c.payload))
       .Field("max_retries", int64_t{c.max_retries});
   if (c.idempotency_key) w.Field("idempotency_key", std::string_view(*c.idempotency_key));
   if (c.enqueue_seq != 0) w.Field("enqueue_seq", static_cast<int64_t>(c.enqueue_seq));

@@ -45,7 +45,10 @@ namespace dsc::queue {
 // A producer adds a task; it starts pending and available at once.
 struct Enqueue {
   std::string id;
-  std::string payload;  // compact JSON text
+  // Canonical JSON text: what nlohmann's dump() writes (compact, numbers
+  // and escapes as it writes them), as DecideEnqueue and DecodeCommand
+  // make it. The encoder puts it in the record as it is.
+  std::string payload;
   int max_retries = 0;
   std::optional<std::string> idempotency_key;
   int64_t now_ms = 0;

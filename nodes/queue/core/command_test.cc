@@ -52,6 +52,47 @@ TEST(EncodeCommand, WritesCompactJsonWithOpFirst) {
             R"({"op":"purge","ids":["t-1","t-2"],"now_ms":3700000})");
 }
 
+TEST(EncodeCommand, EmbedsCanonicalPayloadTextAsParsingAndWritingItWould) {
+  // What the encoder did before it trusted canonical text: parse, dump.
+  auto reference = [](const std::string& payload) {
+    nlohmann::ordered_json value = nlohmann::ordered_json::parse(payload, nullptr, false);
+    if (value.is_discarded()) value = payload;
+    return std::string(R"({"op":"enqueue","id":"t-1","payload":)") +
+           value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+           R"(,"max_retries":3,"now_ms":5})";
+  };
+  // Canonical text, as DecideEnqueue makes it (parse, then dump), and
+  // text that is not JSON at all.
+  auto canonical = [](const std::string& text) {
+    const nlohmann::json value = nlohmann::json::parse(text, nullptr, false);
+    return value.is_discarded() ? text : value.dump();
+  };
+  const std::string payloads[] = {"1",
+                                  "-2.5e-7",
+                                  "null",
+                                  "true",
+                                  "[]",
+                                  "{}",
+                                  R"({"b":[1,{"a":null}],"a":"\u00e9\"x"})",
+                                  R"("caf\u00c3\u00a9")",
+                                  R"("\u0001")",
+                                  "not json {",
+                                  "bad \xC3 utf-8",
+                                  ""};
+  for (const std::string& payload : payloads) {
+    const Enqueue enqueue{"t-1", canonical(payload), 3, std::nullopt, 5, 0};
+    const std::string encoded = EncodeCommand(enqueue);
+    EXPECT_EQ(encoded, reference(enqueue.payload)) << payload;
+    const Result<Command> decoded = DecodeCommand(encoded);
+    ASSERT_TRUE(decoded.ok()) << encoded;
+    // Text that is not JSON comes back as the JSON string holding it, as
+    // it always did; canonical JSON comes back as it went in.
+    if (nlohmann::json::accept(payload)) {
+      EXPECT_EQ(*decoded, Command(enqueue)) << encoded;
+    }
+  }
+}
+
 TEST(EncodeCommand, PurgeMatchesNlohmann) {
   const Purge purge{{"t-1", "quote \" \\ \n", "h\xC3\xA9", "bad \xFF"}, -3};
   const nlohmann::ordered_json reference{

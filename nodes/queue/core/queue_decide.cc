@@ -2,9 +2,9 @@
 // choose the command that carries it out. Nothing here changes the state.
 #include <nlohmann/json.hpp>
 
+#include "base/text.h"
 #include "nodes/queue/core/backoff.h"
 #include "nodes/queue/core/queue_state.h"
-#include "base/text.h"
 #include "nodes/queue/core/transitions.h"
 
 namespace dsc::queue {
@@ -69,7 +69,7 @@ Result<EnqueueDecision> QueueState::DecideEnqueue(const EnqueueRequest& request,
       const Task& existing = tasks_.at(known->second);
       if (existing.payload != *payload) {
         return Status::Conflict("idempotency_key already used by task " + existing.id +
-                        " with another payload");
+                                " with another payload");
       }
       return EnqueueDecision{.task_id = existing.id, .command = std::nullopt};
     }
@@ -140,8 +140,7 @@ Result<Ack> QueueState::DecideAck(std::string_view id, std::string_view worker,
 
 // ANCHOR: decide_fail
 Result<Fail> QueueState::DecideFail(std::string_view id, std::string_view worker,
-                                    std::string_view error, int64_t now_ms,
-                                    uint64_t random) const {
+                                    std::string_view error, int64_t now_ms, uint64_t random) const {
   DSC_RETURN_IF_ERROR(CheckName("worker", worker, kMaxWorkerBytes));
   if (!IsValidUtf8(error)) return Status::InvalidArgument("error is not UTF-8");
   const Task* task = Find(id);

@@ -87,7 +87,7 @@ namespace dsc::queue {
 
 // A producer's POST /tasks, parsed.
 struct EnqueueRequest {
-  std::string payload;  // JSON text (any JSON value)
+  std::string payload;             // JSON text (any JSON value)
   std::optional<int> max_retries;  // default: QueueOptions::default_max_retries
   std::optional<std::string> idempotency_key;
 };
@@ -253,7 +253,7 @@ class QueueState {
   Result<ApplyResult> ApplyPurge(const Purge& c);
 
   QueueOptions options_;
-  std::map<std::string, Task, std::less<>> tasks_;                   // every task, by id
+  std::map<std::string, Task, std::less<>> tasks_;  // every task, by id
   std::map<std::string, std::string, std::less<>> id_by_idempotency_key_;
   std::set<ReadyKey> ready_;   // exactly the pending tasks
   std::set<LeaseKey> leased_;  // exactly the processing tasks

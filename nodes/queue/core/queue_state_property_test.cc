@@ -58,8 +58,8 @@ rc::Gen<Step> GenStep() {
       },
       rc::gen::inRange<int>(0, Step::kKinds),
       // Mostly small clock steps, now and then a jump past every lease.
-      rc::gen::weightedOneOf<int64_t>({{4, rc::gen::inRange<int64_t>(0, 300)},
-                                       {1, rc::gen::inRange<int64_t>(0, 6'000)}}),
+      rc::gen::weightedOneOf<int64_t>(
+          {{4, rc::gen::inRange<int64_t>(0, 300)}, {1, rc::gen::inRange<int64_t>(0, 6'000)}}),
       rc::gen::arbitrary<size_t>(), rc::gen::inRange<size_t>(0, kWorkers.size() + 2),
       rc::gen::arbitrary<uint64_t>(), rc::gen::inRange(-4, 4), rc::gen::inRange(0, 4),
       rc::gen::inRange<int64_t>(100, 5'000));
@@ -331,10 +331,10 @@ class Driver {
 
   QueueState state_{TestOptions()};
   int64_t now_ = 1'700'000'000'000;
-  std::vector<std::string> ids_;  // every task enqueued, in order
-  std::set<std::string> purged_;  // the ids purges removed
-  std::vector<std::string> log_;  // every command logged, encoded
-  std::vector<bool> applied_;     // whether Apply accepted log_[i]
+  std::vector<std::string> ids_;                                   // every task enqueued, in order
+  std::set<std::string> purged_;                                   // the ids purges removed
+  std::vector<std::string> log_;                                   // every command logged, encoded
+  std::vector<bool> applied_;                                      // whether Apply accepted log_[i]
   std::map<std::string, std::pair<std::string, int64_t>> holder_;  // id -> (worker, deadline)
 };
 

@@ -9,7 +9,6 @@
 #include <string>
 #include <vector>
 
-
 namespace dsc::queue {
 namespace {
 
@@ -162,8 +161,8 @@ TEST_F(QueueStateTest, DecideEnqueue_KnownIdempotencyKeyReturnsTheSameTask) {
 
 TEST_F(QueueStateTest, DecideEnqueue_KnownKeyWithAnotherPayloadIsConflict) {
   EnqueueTask(R"({"order":42})", {}, "order-42");
-  const Status status = state_.DecideEnqueue({R"({"order":43})", {}, "order-42"}, now_, "t-9")
-                            .status();
+  const Status status =
+      state_.DecideEnqueue({R"({"order":43})", {}, "order-42"}, now_, "t-9").status();
   EXPECT_TRUE(status.IsConflict()) << status.ToString();
 }
 
@@ -178,8 +177,8 @@ TEST_F(QueueStateTest, DecideLease_EmptyQueueGivesNothing) {
 TEST_F(QueueStateTest, DecideLease_RejectsBadWorkerOrLeaseLength) {
   EnqueueTask();
   EXPECT_TRUE(state_.DecideLease("", kLeaseMs, now_).status().IsInvalidArgument());
-  EXPECT_TRUE(state_.DecideLease(std::string(129, 'w'), kLeaseMs, now_).status()
-                  .IsInvalidArgument());
+  EXPECT_TRUE(
+      state_.DecideLease(std::string(129, 'w'), kLeaseMs, now_).status().IsInvalidArgument());
   EXPECT_TRUE(state_.DecideLease("w1", 99, now_).status().IsInvalidArgument());
   EXPECT_TRUE(state_.DecideLease("w1", 3'600'001, now_).status().IsInvalidArgument());
   EXPECT_TRUE(state_.DecideLease("w1", 100, now_).ok());
@@ -240,7 +239,7 @@ TEST_F(QueueStateTest, DecideAck_CompletesTheTaskAndKeepsIt) {
   EXPECT_FALSE(task.lease_expires_ms.has_value());
   EXPECT_EQ(task.updated_ms, now_);
   EXPECT_EQ(task.finished_ms, now_);  // its retention starts now
-  EXPECT_EQ(LeaseTask("w2"), "");  // never handed out again
+  EXPECT_EQ(LeaseTask("w2"), "");     // never handed out again
 }
 
 TEST_F(QueueStateTest, DecideAck_UnknownIdIsNotFound) {
@@ -712,15 +711,15 @@ TEST_F(QueueStateTest, Restore_RejectsDuplicatesAndBrokenTasks) {
 
 TEST_F(QueueStateTest, GetStats_CountsEachStatusAndTheOldestWait) {
   EXPECT_EQ(state_.GetStats(now_).oldest_pending_age_ms, 0);
-  EnqueueTask();                                // a
-  EnqueueTask();                                // b
+  EnqueueTask();  // a
+  EnqueueTask();  // b
   const std::string c = EnqueueTask("1", /*max_retries=*/0);
   now_ += 1'000;
-  EnqueueTask();                                // d
-  AckTask(LeaseTask("w1"), "w1");               // a: completed
-  LeaseTask("w1");                              // b: processing
+  EnqueueTask();                   // d
+  AckTask(LeaseTask("w1"), "w1");  // a: completed
+  LeaseTask("w1");                 // b: processing
   ASSERT_EQ(LeaseTask("w1"), c);
-  FailTask(c, "w1");                            // c: dead at once
+  FailTask(c, "w1");  // c: dead at once
   now_ += 250;
   const QueueStats stats = state_.GetStats(now_);
   EXPECT_EQ(stats.pending, 1u);  // d

@@ -50,6 +50,19 @@ nlohmann::json TaskToJson(const Task& task) {
   return out;
 }
 
+std::string TaskToJsonText(const Task& task) {
+  if (!nlohmann::json::accept(task.payload)) return TaskToJson(task).dump();
+  Task without_payload = task;
+  without_payload.payload = "null";
+  std::string text = TaskToJson(without_payload).dump();
+  // Keys are written sorted and every other value is a number or a string,
+  // inside which a quote is escaped: this is the one "payload" key.
+  constexpr std::string_view kPlaceholder = R"("payload":null)";
+  const size_t at = text.find(kPlaceholder);
+  text.replace(at + kPlaceholder.size() - 4, 4, task.payload);
+  return text;
+}
+
 Result<Task> TaskFromJson(std::string_view text) {
   // One level for the task object itself, the rest for its payload.
   if (!JsonDepthAtMost(text, kMaxPayloadDepth + 1)) {

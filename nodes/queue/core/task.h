@@ -5,7 +5,8 @@
 // the tasks and moves them between statuses; see the state diagram there.
 //
 // The JSON form is used twice: the node stores each task in RocksDB as
-// TaskToJson(task).dump(), and answers GET /tasks/{id} with it. Absent
+// TaskToJsonText(task) (the same text as TaskToJson(task).dump()), and
+// answers GET /tasks/{id} with it. Absent
 // optional fields are left out. Example:
 //
 //   {"attempt":1,"available_at_ms":1700000000000,"created_ms":1700000000000,
@@ -52,10 +53,10 @@ struct Task {
   int attempt = 0;      // leases so far: 1 while the first worker runs it
   int max_retries = 0;  // failed attempts that are retried: at most max_retries + 1 attempts
   std::optional<std::string> idempotency_key;  // the producer's dedup key, if any
-  std::optional<std::string> worker;  // holder of the current lease, or of the last one
-  std::optional<int64_t> lease_expires_ms;  // set exactly while processing
-  int64_t available_at_ms = 0;  // a pending task is not leased before this (backoff)
-  std::optional<std::string> last_error;  // why the last attempt failed
+  std::optional<std::string> worker;           // holder of the current lease, or of the last one
+  std::optional<int64_t> lease_expires_ms;     // set exactly while processing
+  int64_t available_at_ms = 0;                 // a pending task is not leased before this (backoff)
+  std::optional<std::string> last_error;       // why the last attempt failed
   int64_t created_ms = 0;
   int64_t updated_ms = 0;
   // When it became completed or failed: set exactly then. Its retention
@@ -71,6 +72,15 @@ struct Task {
 // result for any task a QueueState holds, whose strings are valid UTF-8
 // (Decide checks every string it puts in a command).
 nlohmann::json TaskToJson(const Task& task);
+
+// TaskToJson(task).dump(), byte for byte, without parsing the payload and
+// writing it out again: the payload of every task a QueueState holds is
+// canonical JSON text (what dump() writes; DecideEnqueue makes it so), and
+// it goes into the text as it is. A payload that is not JSON at all falls
+// back to TaskToJson.
+// The node writes every change of every task with it, so the payload
+// would otherwise be parsed on each lease and ack.
+std::string TaskToJsonText(const Task& task);
 
 // Parses the text TaskToJson(...).dump() wrote. Corruption when it is not
 // such an object or breaks ValidateTask. Never throws. A completed or

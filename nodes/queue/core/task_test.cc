@@ -40,8 +40,8 @@ Task MinimalTask() {
 }
 
 TEST(TaskStatusName, RoundTripsEveryStatus) {
-  for (TaskStatus status : {TaskStatus::kPending, TaskStatus::kProcessing,
-                            TaskStatus::kCompleted, TaskStatus::kFailed}) {
+  for (TaskStatus status : {TaskStatus::kPending, TaskStatus::kProcessing, TaskStatus::kCompleted,
+                            TaskStatus::kFailed}) {
     EXPECT_EQ(ParseTaskStatus(TaskStatusName(status)), status);
   }
   EXPECT_EQ(TaskStatusName(TaskStatus::kFailed), "failed");
@@ -62,6 +62,30 @@ TEST(TaskToJson, EmbedsPayloadAsJsonAndOmitsAbsentFields) {
   EXPECT_FALSE(minimal.contains("lease_expires_ms"));
   EXPECT_FALSE(minimal.contains("idempotency_key"));
   EXPECT_FALSE(minimal.contains("last_error"));
+}
+
+TEST(TaskToJsonText, IsTaskToJsonDumpedByteForByte) {
+  std::vector<Task> tasks = {FullTask(), MinimalTask()};
+  // Canonical payloads, as DecideEnqueue makes them (parse, then dump).
+  const std::string payloads[] = {"1",
+                                  "null",
+                                  "[]",
+                                  "-2.5e-7",
+                                  R"({"payload":null,"z":[{"a":"\"payload\":null"}]})",
+                                  R"("quote \" and \u00e9")",
+                                  R"({"caf\u00c3\u00a9":true})"};
+  for (const std::string& payload : payloads) {
+    Task task = FullTask();
+    task.payload = nlohmann::json::parse(payload).dump();
+    task.last_error = R"(he said "payload":null)";  // a quote inside a string is escaped
+    tasks.push_back(task);
+  }
+  Task not_json = MinimalTask();
+  not_json.payload = "not json {";  // kept as a plain string, as TaskToJson does
+  tasks.push_back(not_json);
+  for (const Task& task : tasks) {
+    EXPECT_EQ(TaskToJsonText(task), TaskToJson(task).dump()) << task.payload;
+  }
 }
 
 TEST(TaskFromJson, RoundTripsWhatToJsonWrote) {
@@ -117,19 +141,25 @@ TEST(TaskFromJson, RejectsMalformedTasksAsCorruption) {
     return j.dump();
   };
   for (const std::string& bad : {
-           std::string(""), std::string("not json"), std::string("[]"), std::string("{}"),
-           good.substr(0, good.size() / 2),     // torn
-           without("id"), without("payload"), without("created_ms"),
-           with("id", ""),                       // empty id
-           with("status", "dead"),               // unknown status
-           with("attempt", "2"),                 // wrong type
-           with("attempt", -1), with("max_retries", 101),
-           with("created_ms", 1.5),              // not an integer
+           std::string(""),
+           std::string("not json"),
+           std::string("[]"),
+           std::string("{}"),
+           good.substr(0, good.size() / 2),  // torn
+           without("id"),
+           without("payload"),
+           without("created_ms"),
+           with("id", ""),          // empty id
+           with("status", "dead"),  // unknown status
+           with("attempt", "2"),    // wrong type
+           with("attempt", -1),
+           with("max_retries", 101),
+           with("created_ms", 1.5),                    // not an integer
            with("created_ms", 18446744073709551615u),  // does not fit int64
-           without("lease_expires_ms"),          // processing without a lease
-           with("worker", nullptr),              // leased but no worker
-           with("finished_ms", 5),               // processing, yet finished
-           with("finished_ms", "5"),             // wrong type
+           without("lease_expires_ms"),                // processing without a lease
+           with("worker", nullptr),                    // leased but no worker
+           with("finished_ms", 5),                     // processing, yet finished
+           with("finished_ms", "5"),                   // wrong type
            std::string(100, '[') + std::string(100, ']'),
        }) {
     const Result<Task> parsed = TaskFromJson(bad);

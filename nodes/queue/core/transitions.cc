@@ -2,7 +2,6 @@
 
 #include <string>
 
-
 namespace dsc::queue {
 namespace {
 
@@ -13,10 +12,11 @@ std::string Describe(const Task& task) {
 }  // namespace
 
 Status CheckLeasable(const Task& task, int64_t now_ms) {
-  if (task.status != TaskStatus::kPending) return Status::Conflict(Describe(task) + ", not pending");
+  if (task.status != TaskStatus::kPending)
+    return Status::Conflict(Describe(task) + ", not pending");
   if (task.available_at_ms > now_ms) {
     return Status::Conflict("task " + task.id + " is backing off until " +
-                    std::to_string(task.available_at_ms));
+                            std::to_string(task.available_at_ms));
   }
   return Status::Ok();
 }
@@ -32,7 +32,7 @@ Status CheckLeaseHeld(const Task& task, std::string_view worker, int64_t now_ms)
   // [lease start, lease_expires_ms), the same rule DecideExpiries uses.
   if (*task.lease_expires_ms <= now_ms) {
     return Status::Conflict("the lease on task " + task.id + " expired at " +
-                    std::to_string(*task.lease_expires_ms));
+                            std::to_string(*task.lease_expires_ms));
   }
   return Status::Ok();
 }
@@ -43,7 +43,7 @@ Status CheckLeaseExpired(const Task& task, int64_t now_ms) {
   }
   if (*task.lease_expires_ms > now_ms) {
     return Status::Conflict("the lease on task " + task.id + " runs until " +
-                    std::to_string(*task.lease_expires_ms));
+                            std::to_string(*task.lease_expires_ms));
   }
   return Status::Ok();
 }
