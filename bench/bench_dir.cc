@@ -9,7 +9,8 @@
 #include <cstring>
 #include <filesystem>
 #include <system_error>
-#include <vector>
+
+#include "base/scratch_dir.h"
 
 namespace dsc::bench {
 namespace {
@@ -44,21 +45,12 @@ std::string FsTypeName(int64_t magic) {
 
 }  // namespace
 
-Result<BenchDir> MakeBenchDir(const std::string& parent) {
-  std::error_code ec;
-  std::filesystem::create_directories(parent, ec);
-  if (ec) return Status::IOError("create " + parent + ": " + ec.message());
-
-  // mkdtemp wants a writable, NUL-terminated template.
-  std::string pattern = parent + "/wal_bench.XXXXXX";
-  std::vector<char> buffer(pattern.begin(), pattern.end());
-  buffer.push_back('\0');
-  if (mkdtemp(buffer.data()) == nullptr) {
-    return Status::IOError("mkdtemp " + pattern + ": " + std::strerror(errno));
-  }
+Result<BenchDir> MakeBenchDir(const std::string& parent, std::string_view prefix) {
+  Result<std::string> made = MakeScratchDir(prefix, ScratchPlace::kTempDir, parent);
+  if (!made.ok()) return made.status();
 
   BenchDir dir;
-  dir.path = buffer.data();
+  dir.path = *made;
   struct statfs info {};
   if (statfs(dir.path.c_str(), &info) != 0) {
     return Status::IOError("statfs " + dir.path + ": " + std::strerror(errno));

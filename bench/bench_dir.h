@@ -8,6 +8,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "base/status.h"
 
@@ -19,9 +20,10 @@ struct BenchDir {
   bool memory_backed = false;  // tmpfs or ramfs: fdatasync costs nothing
 };
 
-// Creates a fresh directory `wal_bench.XXXXXX` inside `parent` (created if
-// missing) and inspects the file system it lives on.
-Result<BenchDir> MakeBenchDir(const std::string& parent);
+// Creates a fresh directory PREFIX-XXXXXX inside `parent` (created if
+// missing; MakeScratchDir in base/scratch_dir.h) and inspects the file
+// system it lives on.
+Result<BenchDir> MakeBenchDir(const std::string& parent, std::string_view prefix);
 
 // Removes `path` and everything below it.
 Status RemoveTree(const std::string& path);

@@ -139,7 +139,7 @@ int Run(const QueueBenchFlags& flags) {
     }
   }
 
-  Result<BenchDir> dir = MakeBenchDir(flags.parent_dir + "/queue_bench_runs");
+  Result<BenchDir> dir = MakeBenchDir(flags.parent_dir + "/queue_bench_runs", "queue_bench");
   if (!dir.ok()) return Fail(dir.status());
   if (dir->memory_backed) {
     std::cerr << "queue_bench: WARNING: " << dir->path << " is on " << dir->fs_type

@@ -31,7 +31,7 @@ int Fail(const Status& status) {
 }
 
 int Run(const WalBenchFlags& flags) {
-  Result<BenchDir> dir = MakeBenchDir(flags.parent_dir);
+  Result<BenchDir> dir = MakeBenchDir(flags.parent_dir, "wal_bench");
   if (!dir.ok()) return Fail(dir.status());
   if (dir->memory_backed) {
     std::cerr << "wal_bench: WARNING: " << dir->path << " is on " << dir->fs_type

@@ -7,6 +7,7 @@
 #include <set>
 #include <thread>
 
+#include "base/scratch_dir.h"
 #include "wal/gated_file_system.h"
 #include "wal/log.h"
 
@@ -146,10 +147,8 @@ TEST(GroupCommit, WaitForATruncatedRecordEnds) {
 
 // On a real disk with real threads: fewer fdatasyncs than appends.
 TEST(GroupCommit, ConcurrentAppendersOnDiskSyncLessThanOncePerAppend) {
-  const auto dir =
-      std::filesystem::temp_directory_path() / ("dsc_group_commit_" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  auto opened = Log::Open(dir.string(), LogOptions{});
+  const ScratchDir scratch("dsc-group-commit");
+  auto opened = Log::Open(scratch.Sub("log"), LogOptions{});
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
   Log& log = **opened;
   constexpr int kThreads = 16;
@@ -175,8 +174,7 @@ TEST(GroupCommit, ConcurrentAppendersOnDiskSyncLessThanOncePerAppend) {
   std::set<std::string> unique;
   for (const Record& r : *records) unique.insert(r.payload);
   EXPECT_EQ(unique.size(), records->size());
-  opened->reset();
-  std::filesystem::remove_all(dir);
+  opened->reset();  // closed before `scratch` removes its files
 }
 
 }  // namespace

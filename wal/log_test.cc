@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "base/scratch_dir.h"
 #include "wal/mem_file_system.h"
 
 namespace dsc::wal {
@@ -300,9 +301,8 @@ TEST(DurabilityPolicy, ParsesAndPrints) {
 }
 
 TEST(LogOnDisk, ReopenAfterCloseOnARealFileSystem) {
-  const auto dir =
-      std::filesystem::temp_directory_path() / ("dsc_wal_test_" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
+  const ScratchDir scratch("dsc-wal-test");
+  const std::filesystem::path dir = scratch.Sub("log");
   {
     auto log = Log::Open(dir.string(), LogOptions{});
     ASSERT_TRUE(log.ok()) << log.status().ToString();
@@ -313,8 +313,6 @@ TEST(LogOnDisk, ReopenAfterCloseOnARealFileSystem) {
   ASSERT_TRUE(log.ok());
   EXPECT_EQ((*log)->last_lsn(), 10u);
   EXPECT_EQ((*log)->Read(10)->front().payload, "disk9");
-  log->reset();
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

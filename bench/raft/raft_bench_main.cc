@@ -78,7 +78,7 @@ int Run(const RaftBenchFlags& flags) {
                                  "deps`), or pass --etcd PATH"));
   }
 
-  Result<BenchDir> dir = MakeBenchDir(flags.parent_dir + "/raft_bench_runs");
+  Result<BenchDir> dir = MakeBenchDir(flags.parent_dir + "/raft_bench_runs", "raft_bench");
   if (!dir.ok()) return Fail(dir.status());
   if (dir->memory_backed) {
     std::cerr << "raft_bench: WARNING: " << dir->path << " is on " << dir->fs_type
