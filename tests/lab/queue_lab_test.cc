@@ -219,6 +219,7 @@ TEST_F(QueueLab, QueueCommandsRejectBadFlagsInOneLine) {
       {{"queue", "serve", "--data", "d", "--fsync", "bogus"},
        "--fsync: expected always|never|interval:MS"},
       {{"queue", "serve"}, "--data"},
+      {{"queue", "serve", "--data", "d", "--threads", "300"}, "--threads"},
       {{"queue", "worker", "--fail-rate", "1.5"}, "--fail-rate"},
       {{"queue", "worker", "--concurrency", "0"}, "--concurrency"},
       {{"queue", "worker", "--wait-ms", "60000"}, "--wait-ms"},
