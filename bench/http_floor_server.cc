@@ -1,14 +1,24 @@
 // http_floor_server: the cheapest server queue_bench's cycle can meet.
 //
 // It answers the queue's three requests (POST /tasks, POST /tasks/lease,
-// POST /tasks/{id}/ack) and does nothing else: no log, no fsync, no JSON
-// parser, one epoll loop. The only state is what the client
-// checks: a lease hands back, with a fresh id, the payload this connection
-// enqueued before (queue_bench's clients enqueue, lease and ack in turn). What it
-// reaches with queue_bench's clients on the same two cores is an upper
-// bound for any queue server there: a real one does all of this and more.
-// GET /stats reports how many of each it answered, so queue_bench checks
-// it like the others.
+// POST /tasks/{id}/ack) and does nothing else: no queue, no JSON parser,
+// one epoll loop. The only state is what the client checks: a lease hands
+// back, with a fresh id, the payload this connection enqueued before
+// (queue_bench's clients enqueue, lease and ack in turn). GET /stats
+// reports how many of each it answered, so queue_bench checks it like the
+// others.
+//
+// Without --journal nothing is written anywhere. With --journal FILE it
+// also does the least that durability takes: each enqueue and ack body is
+// appended to FILE, and its reply waits until one write() and one
+// fdatasync() covered it. A second thread syncs one batch while the loop
+// reads the next (group commit, pipelined, as dsc's log does); the loop
+// sends a batch's replies when its sync is done. Leases are answered at
+// once, as dsc's are by default.
+//
+// What it reaches with queue_bench's clients on the same two cores is an
+// upper bound for any queue server there: a real one does all of this and
+// more.
 //
 // Not a server to learn from: it trusts its one client (no limits, no
 // timeouts, Content-Length bodies only) and exists to be measured.
