@@ -59,6 +59,7 @@ std::string TaskToJsonText(const Task& task) {
   // inside which a quote is escaped: this is the one "payload" key.
   constexpr std::string_view kPlaceholder = R"("payload":null)";
   const size_t at = text.find(kPlaceholder);
+  if (at == std::string::npos) return TaskToJson(task).dump();  // cannot happen; never guess
   text.replace(at + kPlaceholder.size() - 4, 4, task.payload);
   return text;
 }
