@@ -48,8 +48,9 @@ int Serve(const ServeOptions& options) {
   }
 
   // The server first: the service's timers (long polls, lease expiry) run
-  // on its executor. Long polls hold no thread, so the server's default
-  // threads (one per core) serve any number of waiting workers.
+  // on its executor. Long polls hold no thread, so the server's few
+  // threads (--threads; by default one per core but one) serve any number
+  // of waiting workers.
   node::NodeServer server(node::NodeServerOptionsFor(options, *listen));
 
   FirstError fatal;
