@@ -124,6 +124,15 @@ int Run(const QueueBenchFlags& flags) {
         "'). Install it with `apt-get install beanstalkd` (or `make deps`), or pass "
         "--beanstalkd PATH"));
   }
+  const bool measures_dsc =
+      std::find(flags.systems.begin(), flags.systems.end(), "dsc") != flags.systems.end();
+  if (flags.memory_seconds > 0 && flags.memory_rate == 0 && !measures_dsc) {
+    // The steady rate defaults to a share of dsc's own row: say so now,
+    // not after every row has run.
+    return Fail(Status::InvalidArgument(
+        "the steady-rate memory run takes its rate from the dsc rows: add dsc to --systems, "
+        "pass --memory-rate, or --memory-seconds 0"));
+  }
   const std::string floor_binary = FindFloorServerBinary();
   if (floor_binary.empty()) {
     return Fail(Status::NotFound(

@@ -73,3 +73,13 @@ execute_process(
 if(exit_code EQUAL 0 OR NOT errors MATCHES "beanstalkd is not installed")
   message(FATAL_ERROR "queue_bench without beanstalkd: exit ${exit_code}, said: ${errors}")
 endif()
+
+# Without dsc among --systems the memory run has no rate to take: refused
+# at once, naming the way out.
+execute_process(
+  COMMAND "${QUEUE_BENCH}" --dsc "${DSC}" --systems floor --seconds 0.1
+  RESULT_VARIABLE exit_code
+  ERROR_VARIABLE errors)
+if(exit_code EQUAL 0 OR NOT errors MATCHES "add dsc to --systems")
+  message(FATAL_ERROR "queue_bench --systems floor: exit ${exit_code}, said: ${errors}")
+endif()
