@@ -12,6 +12,7 @@
 #include <map>
 #include <sstream>
 #include <utility>
+#include <vector>
 
 namespace dsc::bench {
 namespace {
@@ -187,27 +188,23 @@ class BeanstalkConnection : public QueueConnection {
 }  // namespace
 
 Status BeanstalkSystem::Start(const std::string& data_dir) {
-  Result<int> port = PickFreeLoopbackPort();
-  if (!port.ok()) return port.status();
-  port_ = *port;
   // -f 0: fsync the binlog after every write, the durability dsc's
   // --fsync always gives.
-  Result<std::unique_ptr<ServerProcess>> server = ServerProcess::Start(
-      {binary_, "-l", "127.0.0.1", "-p", std::to_string(port_), "-b", data_dir, "-f", "0"},
+  return StartServer(
+      [&](int port) -> std::vector<std::string> {
+        return {binary_, "-l", "127.0.0.1", "-p", std::to_string(port), "-b", data_dir, "-f", "0"};
+      },
       data_dir + ".log");
-  if (!server.ok()) return server.status();
-  server_ = std::move(server).value();
-  return server_->WaitForPort(port_, std::chrono::seconds(20));
 }
 
 Result<std::unique_ptr<QueueConnection>> BeanstalkSystem::Connect() {
-  Result<std::unique_ptr<BeanstalkConnection>> connection = BeanstalkConnection::Open(port_);
+  Result<std::unique_ptr<BeanstalkConnection>> connection = BeanstalkConnection::Open(port());
   if (!connection.ok()) return connection.status();
   return std::unique_ptr<QueueConnection>(std::move(connection).value());
 }
 
 Status BeanstalkSystem::CheckDrained(uint64_t cycles) {
-  Result<std::unique_ptr<BeanstalkConnection>> connection = BeanstalkConnection::Open(port_);
+  Result<std::unique_ptr<BeanstalkConnection>> connection = BeanstalkConnection::Open(port());
   if (!connection.ok()) return connection.status();
   Result<std::map<std::string, std::string>> stats = (*connection)->Stats();
   if (!stats.ok()) return stats.status();
@@ -228,15 +225,6 @@ Status BeanstalkSystem::CheckDrained(uint64_t cycles) {
     }
   }
   return Status::Ok();
-}
-
-Result<double> BeanstalkSystem::ServerCpuSeconds() const { return server_->CpuSeconds(); }
-
-Status BeanstalkSystem::Stop() {
-  if (!server_) return Status::Ok();
-  Status stopped = server_->Stop();
-  server_.reset();
-  return stopped;
 }
 
 }  // namespace dsc::bench

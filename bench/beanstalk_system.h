@@ -13,12 +13,11 @@
 #include <memory>
 #include <string>
 
-#include "bench/queue_system.h"
-#include "bench/server_process.h"
+#include "bench/server_queue_system.h"
 
 namespace dsc::bench {
 
-class BeanstalkSystem : public QueueSystem {
+class BeanstalkSystem : public ServerQueueSystem {
  public:
   // `binary`: the beanstalkd executable (a path).
   explicit BeanstalkSystem(std::string binary) : binary_(std::move(binary)) {}
@@ -27,13 +26,9 @@ class BeanstalkSystem : public QueueSystem {
   Status Start(const std::string& data_dir) override;
   Result<std::unique_ptr<QueueConnection>> Connect() override;
   Status CheckDrained(uint64_t cycles) override;
-  Result<double> ServerCpuSeconds() const override;
-  Status Stop() override;
 
  private:
   const std::string binary_;
-  std::unique_ptr<ServerProcess> server_;
-  int port_ = 0;
 };
 
 }  // namespace dsc::bench

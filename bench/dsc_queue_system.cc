@@ -42,27 +42,25 @@ std::vector<std::string> DscQueueSystem::ExtraFlags() const {
 }
 
 Status DscQueueSystem::Start(const std::string& data_dir) {
-  Result<int> port = PickFreeLoopbackPort();
-  if (!port.ok()) return port.status();
-  port_ = *port;
-  std::vector<std::string> argv = {dsc_binary_,
-                                   "queue",
-                                   "serve",
-                                   "--id",
-                                   "bench",
-                                   "--listen",
-                                   "127.0.0.1:" + std::to_string(port_),
-                                   "--data",
-                                   data_dir};
-  for (std::string& flag : ExtraFlags()) argv.push_back(std::move(flag));
-  Result<std::unique_ptr<ServerProcess>> server = ServerProcess::Start(argv, data_dir + ".log");
-  if (!server.ok()) return server.status();
-  server_ = std::move(server).value();
-  return server_->WaitForPort(port_, std::chrono::seconds(20));
+  return StartServer(
+      [&](int port) {
+        std::vector<std::string> argv = {dsc_binary_,
+                                         "queue",
+                                         "serve",
+                                         "--id",
+                                         "bench",
+                                         "--listen",
+                                         "127.0.0.1:" + std::to_string(port),
+                                         "--data",
+                                         data_dir};
+        for (std::string& flag : ExtraFlags()) argv.push_back(std::move(flag));
+        return argv;
+      },
+      data_dir + ".log");
 }
 
 Result<std::unique_ptr<QueueConnection>> DscQueueSystem::Connect() {
-  Result<HttpConnection> http = HttpConnection::Open(port_);
+  Result<HttpConnection> http = HttpConnection::Open(port());
   if (!http.ok()) return http.status();
   const std::string worker = "bench-" + std::to_string(next_worker_++);
   return NewQueueHttpConnection(std::move(http).value(), worker);
@@ -87,7 +85,7 @@ Result<json> GetStats(int port) {
 }  // namespace
 
 Result<uint64_t> DscQueueSystem::PendingTasks() {
-  Result<json> stats = GetStats(port_);
+  Result<json> stats = GetStats(port());
   if (!stats.ok()) return stats.status();
   const json pending = stats->value("pending", json());
   if (!pending.is_number_unsigned()) {
@@ -97,7 +95,7 @@ Result<uint64_t> DscQueueSystem::PendingTasks() {
 }
 
 Status DscQueueSystem::CheckDrained(uint64_t cycles) {
-  Result<json> got = GetStats(port_);
+  Result<json> got = GetStats(port());
   if (!got.ok()) return got.status();
   json& stats = *got;
   // Every task completed once: none left pending, held, failed or expired.
@@ -125,15 +123,6 @@ Status DscQueueSystem::CheckDrained(uint64_t cycles) {
     }
   }
   return Status::Ok();
-}
-
-Result<double> DscQueueSystem::ServerCpuSeconds() const { return server_->CpuSeconds(); }
-
-Status DscQueueSystem::Stop() {
-  if (!server_) return Status::Ok();
-  Status stopped = server_->Stop();
-  server_.reset();
-  return stopped;
 }
 
 }  // namespace dsc::bench

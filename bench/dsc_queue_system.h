@@ -17,8 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "bench/queue_system.h"
-#include "bench/server_process.h"
+#include "bench/server_queue_system.h"
 
 namespace dsc::bench {
 
@@ -32,7 +31,7 @@ struct DscQueueOptions {
   int threads = 0;
 };
 
-class DscQueueSystem : public QueueSystem {
+class DscQueueSystem : public ServerQueueSystem {
  public:
   explicit DscQueueSystem(std::string dsc_binary, DscQueueOptions options = {})
       : dsc_binary_(std::move(dsc_binary)), options_(options) {}
@@ -42,22 +41,15 @@ class DscQueueSystem : public QueueSystem {
   Status Start(const std::string& data_dir) override;
   Result<std::unique_ptr<QueueConnection>> Connect() override;
   Status CheckDrained(uint64_t cycles) override;
-  Result<double> ServerCpuSeconds() const override;
-  Status Stop() override;
 
   // How many tasks the node holds pending (GET /stats).
   Result<uint64_t> PendingTasks();
   // The flags the node is started with beyond --id, --listen and --data.
   std::vector<std::string> ExtraFlags() const;
-  // While started: the node's port and process.
-  int port() const { return port_; }
-  const ServerProcess* server() const { return server_.get(); }
 
  private:
   const std::string dsc_binary_;
   const DscQueueOptions options_;
-  std::unique_ptr<ServerProcess> server_;
-  int port_ = 0;
   std::atomic<int> next_worker_{0};  // each connection leases as its own worker
 };
 

@@ -18,31 +18,29 @@ using nlohmann::json;
 std::string FloorQueueSystem::name() const { return durable_ ? kFloorDurable : kFloor; }
 
 Status FloorQueueSystem::Start(const std::string& data_dir) {
-  Result<int> port = PickFreeLoopbackPort();
-  if (!port.ok()) return port.status();
-  port_ = *port;
   std::error_code ec;
   std::filesystem::create_directories(data_dir, ec);
   if (ec) return Status::IOError("create " + data_dir + ": " + ec.message());
-  std::vector<std::string> argv = {floor_binary_, "--port", std::to_string(port_)};
-  if (durable_) {
-    argv.push_back("--journal");
-    argv.push_back(data_dir + "/journal");
-  }
-  Result<std::unique_ptr<ServerProcess>> server = ServerProcess::Start(argv, data_dir + ".log");
-  if (!server.ok()) return server.status();
-  server_ = std::move(server).value();
-  return server_->WaitForPort(port_, std::chrono::seconds(20));
+  return StartServer(
+      [&](int port) {
+        std::vector<std::string> argv = {floor_binary_, "--port", std::to_string(port)};
+        if (durable_) {
+          argv.push_back("--journal");
+          argv.push_back(data_dir + "/journal");
+        }
+        return argv;
+      },
+      data_dir + ".log");
 }
 
 Result<std::unique_ptr<QueueConnection>> FloorQueueSystem::Connect() {
-  Result<HttpConnection> http = HttpConnection::Open(port_);
+  Result<HttpConnection> http = HttpConnection::Open(port());
   if (!http.ok()) return http.status();
   return NewQueueHttpConnection(std::move(http).value(), "bench-" + std::to_string(next_worker_++));
 }
 
 Status FloorQueueSystem::CheckDrained(uint64_t cycles) {
-  Result<HttpConnection> http = HttpConnection::Open(port_);
+  Result<HttpConnection> http = HttpConnection::Open(port());
   if (!http.ok()) return http.status();
   Result<HttpReply> reply = http->Request("GET", "/stats", "application/json", "");
   if (!reply.ok()) return reply.status().WithContext("GET /stats");
@@ -55,15 +53,6 @@ Status FloorQueueSystem::CheckDrained(uint64_t cycles) {
     }
   }
   return Status::Ok();
-}
-
-Result<double> FloorQueueSystem::ServerCpuSeconds() const { return server_->CpuSeconds(); }
-
-Status FloorQueueSystem::Stop() {
-  if (!server_) return Status::Ok();
-  Status stopped = server_->Stop();
-  server_.reset();
-  return stopped;
 }
 
 std::string FindFloorServerBinary() {

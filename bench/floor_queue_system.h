@@ -14,12 +14,11 @@
 #include <memory>
 #include <string>
 
-#include "bench/queue_system.h"
-#include "bench/server_process.h"
+#include "bench/server_queue_system.h"
 
 namespace dsc::bench {
 
-class FloorQueueSystem : public QueueSystem {
+class FloorQueueSystem : public ServerQueueSystem {
  public:
   FloorQueueSystem(std::string floor_binary, bool durable)
       : floor_binary_(std::move(floor_binary)), durable_(durable) {}
@@ -30,14 +29,10 @@ class FloorQueueSystem : public QueueSystem {
   Result<std::unique_ptr<QueueConnection>> Connect() override;
   // The server counted exactly `cycles` enqueues, leases and acks.
   Status CheckDrained(uint64_t cycles) override;
-  Result<double> ServerCpuSeconds() const override;
-  Status Stop() override;
 
  private:
   const std::string floor_binary_;
   const bool durable_;
-  std::unique_ptr<ServerProcess> server_;
-  int port_ = 0;
   std::atomic<int> next_worker_{0};
 };
 
