@@ -1,5 +1,7 @@
 #include "bench/queue_bench_flags.h"
 
+#include <algorithm>
+
 #include "bench/bench_cli.h"
 
 namespace dsc::bench {
@@ -22,8 +24,7 @@ void DefineFlags(CLI::App& app, QueueBenchFlags& flags) {
                  "the systems to measure, comma-separated (the floors answer without a queue's "
                  "work: the most any server can reach here)")
       ->delimiter(',')
-      ->check(
-          CLI::IsMember({"beanstalkd", "dsc", "dsc-durable-leases", "floor", "floor-fdatasync"}));
+      ->check(CLI::IsMember(kSystemFlagNames));
   app.add_option("--dsc-threads", flags.dsc_threads,
                  "the dsc node's --threads (0: its default, one per core but one)")
       ->check(CLI::Range(0, 64));
@@ -75,6 +76,10 @@ const BenchCommandLine<QueueBenchFlags>& CommandLine() {
 }
 
 }  // namespace
+
+bool QueueBenchFlags::Measures(std::string_view name) const {
+  return std::find(systems.begin(), systems.end(), name) != systems.end();
+}
 
 std::string QueueBenchUsage() { return CommandLine().Usage(); }
 

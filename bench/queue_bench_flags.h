@@ -4,7 +4,7 @@
 //               [--warmup S] [--clients N,N,...] [--runs N] [--payload-bytes N]
 //               [--ceiling-seconds S] [--idle-connections N] [--memory-seconds S]
 //               [--memory-rate R] [--memory-retention-ms MS] [--pending-tasks N]
-//               [--json] [--keep]
+//               [--systems NAME,...] [--dsc-threads N] [--json] [--keep]
 //
 // Thread-safety: plain functions.
 #pragma once
@@ -12,11 +12,16 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/status.h"
 
 namespace dsc::bench {
+
+// What --systems takes, in the order the rows are measured.
+inline const std::vector<std::string> kSystemFlagNames = {"beanstalkd", "dsc", "dsc-durable-leases",
+                                                          "floor", "floor-fdatasync"};
 
 struct QueueBenchFlags {
   // The `dsc` binary that serves the queue; empty: look for the one this
@@ -26,8 +31,9 @@ struct QueueBenchFlags {
   std::string beanstalkd_binary = "beanstalkd";
   // The systems to measure, by their flag names (kSystemFlagNames); the
   // ratios and fractions need beanstalkd and dsc among them.
-  std::vector<std::string> systems = {"beanstalkd", "dsc", "dsc-durable-leases", "floor",
-                                      "floor-fdatasync"};
+  std::vector<std::string> systems = kSystemFlagNames;
+  // Whether `name` (one of kSystemFlagNames) is among `systems`.
+  bool Measures(std::string_view name) const;
   // The dsc node's --threads (0: its default, one per core but one).
   int dsc_threads = 0;
   // Both servers keep their data in fresh directories inside this one, so

@@ -124,9 +124,7 @@ int Run(const QueueBenchFlags& flags) {
         "'). Install it with `apt-get install beanstalkd` (or `make deps`), or pass "
         "--beanstalkd PATH"));
   }
-  const bool measures_dsc =
-      std::find(flags.systems.begin(), flags.systems.end(), "dsc") != flags.systems.end();
-  if (flags.memory_seconds > 0 && flags.memory_rate == 0 && !measures_dsc) {
+  if (flags.memory_seconds > 0 && flags.memory_rate == 0 && !flags.Measures("dsc")) {
     // The steady rate defaults to a share of dsc's own row: say so now,
     // not after every row has run.
     return Fail(Status::InvalidArgument(
@@ -187,9 +185,7 @@ int Run(const QueueBenchFlags& flags) {
       {"floor-fdatasync", &floor_durable}};
   std::vector<QueueSystem*> systems;
   for (const auto& [flag_name, system] : all_systems) {
-    if (std::find(flags.systems.begin(), flags.systems.end(), flag_name) != flags.systems.end()) {
-      systems.push_back(system);
-    }
+    if (flags.Measures(flag_name)) systems.push_back(system);
   }
 
   // Between two rows, a short write + fdatasync loop says which regime the
