@@ -27,14 +27,13 @@ std::optional<TaskStatus> ParseTaskStatus(std::string_view name) {
   return std::nullopt;
 }
 
-nlohmann::json TaskToJson(const Task& task) {
+namespace {
+
+// The JSON form with `payload` as the "payload" field.
+nlohmann::json TaskToJsonWith(const Task& task, nlohmann::json payload) {
   nlohmann::json out;
   out["id"] = task.id;
-  // The payload is embedded as JSON, not as a string holding JSON. It is
-  // valid JSON whenever the task came from a decided Enqueue or from
-  // TaskFromJson; anything else is kept as a plain string.
-  nlohmann::json payload = nlohmann::json::parse(task.payload, nullptr, false);
-  out["payload"] = payload.is_discarded() ? nlohmann::json(task.payload) : std::move(payload);
+  out["payload"] = std::move(payload);
   out["status"] = TaskStatusName(task.status);
   out["attempt"] = task.attempt;
   out["max_retries"] = task.max_retries;
@@ -50,11 +49,20 @@ nlohmann::json TaskToJson(const Task& task) {
   return out;
 }
 
+}  // namespace
+
+nlohmann::json TaskToJson(const Task& task) {
+  // The payload is embedded as JSON, not as a string holding JSON. It is
+  // valid JSON whenever the task came from a decided Enqueue or from
+  // TaskFromJson; anything else is kept as a plain string.
+  nlohmann::json payload = nlohmann::json::parse(task.payload, nullptr, false);
+  return TaskToJsonWith(task,
+                        payload.is_discarded() ? nlohmann::json(task.payload) : std::move(payload));
+}
+
 std::string TaskToJsonText(const Task& task) {
   if (!nlohmann::json::accept(task.payload)) return TaskToJson(task).dump();
-  Task without_payload = task;
-  without_payload.payload = "null";
-  std::string text = TaskToJson(without_payload).dump();
+  std::string text = TaskToJsonWith(task, nullptr).dump();
   // Keys are written sorted and every other value is a number or a string,
   // inside which a quote is escaped: this is the one "payload" key.
   constexpr std::string_view kPlaceholder = R"("payload":null)";
