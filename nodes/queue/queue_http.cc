@@ -100,14 +100,13 @@ node::Awaitable<node::Response> QueueHttp::Lease(node::Request& req) {
   if (!leased->has_value()) co_return node::ReplyEmpty(204);  // no task became ready in time
   const LeasedTask& task = **leased;
   // The payload is stored as the JSON text it was enqueued as; it goes into
-  // the reply as that text, not parsed and written out again. The keys
-  // come out sorted, "payload" last, as the json object would write them.
-  std::string reply =
-      nlohmann::json{
-          {"id", task.id}, {"attempt", task.attempt}, {"lease_expires_ms", task.lease_expires_ms}}
-          .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  reply.insert(reply.size() - 1, ",\"payload\":" + task.payload);
-  co_return node::ReplyText(200, std::move(reply), "application/json");
+  // the reply as that text, not parsed and written out again.
+  co_return node::ReplyText(
+      200,
+      DumpWithPayloadText(
+          {{"id", task.id}, {"attempt", task.attempt}, {"lease_expires_ms", task.lease_expires_ms}},
+          task.payload),
+      "application/json");
 }
 
 node::Awaitable<node::Response> QueueHttp::Ack(node::Request& req) {

@@ -62,13 +62,21 @@ nlohmann::json TaskToJson(const Task& task) {
 
 std::string TaskToJsonText(const Task& task) {
   if (!nlohmann::json::accept(task.payload)) return TaskToJson(task).dump();
-  std::string text = TaskToJsonWith(task, nullptr).dump();
-  // Keys are written sorted and every other value is a number or a string,
-  // inside which a quote is escaped: this is the one "payload" key.
+  return DumpWithPayloadText(TaskToJsonWith(task, nullptr), task.payload);
+}
+
+std::string DumpWithPayloadText(nlohmann::json object, std::string_view payload) {
+  object["payload"] = nullptr;
+  std::string text = object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  // Keys are written sorted and every other value is a scalar, inside
+  // whose strings a quote is escaped: this is the one "payload" key.
   constexpr std::string_view kPlaceholder = R"("payload":null)";
   const size_t at = text.find(kPlaceholder);
-  if (at == std::string::npos) return TaskToJson(task).dump();  // cannot happen; never guess
-  text.replace(at + kPlaceholder.size() - 4, 4, task.payload);
+  if (at == std::string::npos) {  // cannot happen; never guess
+    object["payload"] = nlohmann::json::parse(payload, nullptr, false);
+    return object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
+  text.replace(at + kPlaceholder.size() - 4, 4, payload);
   return text;
 }
 

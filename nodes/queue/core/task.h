@@ -82,6 +82,14 @@ nlohmann::json TaskToJson(const Task& task);
 // would otherwise be parsed on each lease and ack.
 std::string TaskToJsonText(const Task& task);
 
+// `object` as JSON text (dump(), invalid UTF-8 replaced) with a "payload"
+// field whose value is `payload`, canonical JSON text, put in as it is
+// rather than parsed and written out again: byte for byte what dumping
+// the object with the parsed payload gives. Every value of `object` must
+// be a number, a string, a bool or null (so "payload": appears once, as
+// its key). TaskToJsonText and the lease reply are written with it.
+std::string DumpWithPayloadText(nlohmann::json object, std::string_view payload);
+
 // Parses the text TaskToJson(...).dump() wrote. Corruption when it is not
 // such an object or breaks ValidateTask. Never throws. A completed or
 // failed task saved before "finished_ms" existed reads it as its

@@ -88,6 +88,22 @@ TEST(TaskToJsonText, IsTaskToJsonDumpedByteForByte) {
   }
 }
 
+TEST(DumpWithPayloadText, IsDumpingThePayloadParsedByteForByte) {
+  const nlohmann::json objects[] = {
+      nlohmann::json::object(),
+      {{"id", "t-1"}, {"attempt", 2}, {"lease_expires_ms", 31'000}},
+      {{"a", R"(a string holding "payload":null)"}, {"z", true}, {"q", nullptr}},
+  };
+  for (const nlohmann::json& object : objects) {
+    for (const std::string text : {"1", "null", R"({"payload":null,"b":[1,"x"]})", "\"s\""}) {
+      const std::string payload = nlohmann::json::parse(text).dump();  // canonical
+      nlohmann::json with_payload = object;
+      with_payload["payload"] = nlohmann::json::parse(payload);
+      EXPECT_EQ(DumpWithPayloadText(object, payload), with_payload.dump()) << payload;
+    }
+  }
+}
+
 TEST(TaskFromJson, RoundTripsWhatToJsonWrote) {
   for (const Task& task : {FullTask(), MinimalTask()}) {
     const Result<Task> parsed = TaskFromJson(TaskToJson(task).dump());
