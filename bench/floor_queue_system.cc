@@ -56,11 +56,8 @@ Status FloorQueueSystem::CheckDrained(uint64_t cycles) {
 }
 
 std::string FindFloorServerBinary() {
-  std::error_code ec;
-  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (ec) return "";
-  const std::string candidate = (self.parent_path() / "http_floor_server").string();
-  return FindExecutable(candidate);
+  const std::string dir = ThisExecutableDir();
+  return dir.empty() ? "" : FindExecutable(dir + "/http_floor_server");
 }
 
 }  // namespace dsc::bench

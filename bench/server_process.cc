@@ -231,13 +231,17 @@ std::string FindExecutable(const std::string& name_or_path) {
   return "";
 }
 
-std::string FindDscBinary() {
-  std::vector<std::string> candidates = {DSC_BENCH_DSC_BINARY};
+std::string ThisExecutableDir() {
   std::error_code ec;
   const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    candidates.push_back((self.parent_path() / "dsc").string());
-    candidates.push_back((self.parent_path() / ".." / "nodes" / "dsc" / "dsc").string());
+  return ec ? "" : self.parent_path().string();
+}
+
+std::string FindDscBinary() {
+  std::vector<std::string> candidates = {DSC_BENCH_DSC_BINARY};
+  if (const std::string dir = ThisExecutableDir(); !dir.empty()) {
+    candidates.push_back(dir + "/dsc");
+    candidates.push_back(dir + "/../nodes/dsc/dsc");
   }
   for (const std::string& candidate : candidates) {
     if (IsExecutableFile(candidate)) return candidate;

@@ -70,6 +70,9 @@ Result<int> PickFreeLoopbackPort();
 // "" when there is no executable file of that name.
 std::string FindExecutable(const std::string& name_or_path);
 
+// The directory of the running executable; "" if /proc does not say.
+std::string ThisExecutableDir();
+
 // The dsc binary to benchmark: the one CMake built (its path is compiled
 // in), else `dsc` next to this executable or in ../nodes/dsc/ from it.
 // "" when none exists.
