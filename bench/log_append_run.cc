@@ -19,6 +19,7 @@ using Clock = std::chrono::steady_clock;
 
 Result<RowResult> RunLogAppenders(const LogAppendRunOptions& options) {
   wal::LogOptions log_options;
+  log_options.system = "bench";
   log_options.durability = wal::DurabilityPolicy::Always();
   Result<std::unique_ptr<wal::Log>> opened = wal::Log::Open(options.dir, log_options);
   if (!opened.ok()) return opened.status();

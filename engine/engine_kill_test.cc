@@ -48,6 +48,7 @@ TestOp OpFor(uint64_t lsn) {
 
 wal::LogOptions LogOptionsForTest() {
   wal::LogOptions options;
+  options.system = "test";
   // The kernel keeps written bytes of a killed process, so `never` loses
   // nothing to SIGKILL; power loss is the WAL tests' business.
   options.durability = wal::DurabilityPolicy::Never();

@@ -68,6 +68,7 @@ RC_GTEST_PROP(ReplayLogProperty, CrashAnywhere_ReplayEqualsFoldOfLog, ()) {
 
   TempDir tmp;
   wal::LogOptions log_options;
+  log_options.system = "test";
   log_options.durability = wal::DurabilityPolicy::Never();
   auto log = wal::Log::Open(tmp.Sub("wal"), log_options);
   RC_ASSERT(log.ok());

@@ -26,6 +26,7 @@ const std::vector<std::string> kTables = {"tasks", "kv"};
 std::unique_ptr<wal::Log> OpenLog(const std::string& dir, uint64_t segment_bytes = 16u << 20,
                                   uint64_t first_lsn = 1) {
   wal::LogOptions options;
+  options.system = "test";
   options.durability = wal::DurabilityPolicy::Never();  // survives kill -9; enough here
   options.segment_bytes = segment_bytes;
   options.first_lsn = first_lsn;

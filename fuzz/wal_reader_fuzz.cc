@@ -133,6 +133,7 @@ void CheckOpenAgreesWithScan(std::string_view input) {
   CheckScanIsConsistent(before);
 
   LogOptions options;
+  options.system = "test";
   options.fs = &fs;
   Result<std::unique_ptr<Log>> opened = Log::Open(kDir, options);
   if (!opened.ok()) {

@@ -22,7 +22,9 @@
 
 namespace dsc::wal {
 
-// A file opened for appending. Bytes written by Append reach stable storage
+// A file opened for writing. Writes go to the write offset, which starts
+// at the end of the file and moves forward; a preallocated file is longer
+// than what was written, its tail zeros. Bytes written reach stable storage
 // only after Sync() returns OK.
 class WritableFile {
  public:
@@ -30,13 +32,25 @@ class WritableFile {
   WritableFile(const WritableFile&) = delete;
   WritableFile& operator=(const WritableFile&) = delete;
 
-  // Writes all of `data` at the end of the file (a partial write is an error).
+  // Writes all of `data` at the write offset and moves it past them (a
+  // partial write is an error). Writing past the end grows the file.
   virtual Status Append(std::string_view data) = 0;
-  // fdatasync: everything appended so far is durable once this returns OK.
+  // fdatasync: everything written so far, and the file's size, are durable
+  // once this returns OK.
   virtual Status Sync() = 0;
-  // Cuts the file to `size` bytes (the caller syncs afterwards).
+  // Cuts the file to `size` bytes; the write offset moves there (the
+  // caller syncs afterwards).
   virtual Status Truncate(uint64_t size) = 0;
-  virtual uint64_t Size() const = 0;
+  // Makes the file at least `size` bytes long, the new bytes zero and their
+  // space allocated now (fallocate), so later writes there need not grow
+  // the file. The write offset does not move.
+  virtual Status Preallocate(uint64_t size) = 0;
+  // Moves the write offset back to `offset` and makes the bytes in
+  // [offset, dirty_end) zero, keeping the file's size and allocation: what
+  // was there can never be read back as data (the caller syncs afterwards).
+  virtual Status Rewind(uint64_t offset, uint64_t dirty_end) = 0;
+  // Where the next Append writes.
+  virtual uint64_t WriteOffset() const = 0;
 
  protected:
   WritableFile() = default;
@@ -66,7 +80,7 @@ class FileSystem {
  public:
   virtual ~FileSystem() = default;
 
-  // Opens `path` for appending, creating it if absent.
+  // Opens `path` for writing at its end, creating it if absent.
   virtual Result<std::unique_ptr<WritableFile>> OpenWritable(const std::string& path) = 0;
   virtual Result<std::unique_ptr<RandomAccessFile>> OpenReadable(const std::string& path) = 0;
   virtual Result<uint64_t> FileSize(const std::string& path) = 0;

@@ -1,6 +1,7 @@
 #include "wal/format.h"
 
 #include <cstdio>
+#include <algorithm>
 #include <cstring>
 
 #include <boost/crc.hpp>
@@ -111,6 +112,62 @@ Decoded DecodeRecord(std::string_view input) {
   d.record.type = type;
   d.record.payload.assign(payload.data(), payload.size());
   d.encoded_size = kHeaderSize + length;
+  return d;
+}
+
+bool IsValidSystemTag(std::string_view tag) {
+  if (tag.empty() || tag.size() > kSystemTagBytes) return false;
+  for (const char c : tag) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string EncodeSegmentHeader(std::string_view system, uint64_t first_lsn) {
+  std::string out(kSegmentMagic);
+  PutFixed32(&out, kFormatVersion);
+  out.append(system.substr(0, kSystemTagBytes));
+  out.append(kSystemTagBytes - std::min(system.size(), kSystemTagBytes), '\0');
+  PutFixed64(&out, first_lsn);
+  PutFixed32(&out, Crc32c(out));
+  return out;
+}
+
+DecodedHeader DecodeSegmentHeader(std::string_view input) {
+  constexpr size_t kVersionOffset = kSegmentMagic.size();
+  constexpr size_t kSystemOffset = kVersionOffset + 4;
+  constexpr size_t kFirstLsnOffset = kSystemOffset + kSystemTagBytes;
+  constexpr size_t kHeaderCrcOffset = kFirstLsnOffset + 8;
+  DecodedHeader d;
+  // The magic comes first so that a v1 segment (records from byte 0) is
+  // told apart from a short file.
+  if (!input.starts_with(kSegmentMagic.substr(0, std::min(input.size(), kSegmentMagic.size())))) {
+    d.result = HeaderResult::kNoMagic;
+    return d;
+  }
+  if (input.size() < kSegmentHeaderSize) {
+    d.result = HeaderResult::kTooShort;
+    return d;
+  }
+  d.header.version = GetFixed32(input.data() + kVersionOffset);
+  if (d.header.version != kFormatVersion) {
+    d.result = HeaderResult::kBadVersion;
+    return d;
+  }
+  if (Crc32c(input.substr(0, kHeaderCrcOffset)) != GetFixed32(input.data() + kHeaderCrcOffset)) {
+    d.result = HeaderResult::kBadChecksum;
+    return d;
+  }
+  std::string_view tag = input.substr(kSystemOffset, kSystemTagBytes);
+  tag = tag.substr(0, tag.find('\0'));
+  if (!IsValidSystemTag(tag)) {
+    d.result = HeaderResult::kBadSystem;
+    return d;
+  }
+  d.header.system.assign(tag);
+  d.header.first_lsn = GetFixed64(input.data() + kFirstLsnOffset);
+  d.result = HeaderResult::kOk;
   return d;
 }
 

@@ -7,19 +7,30 @@
 //
 //   00000000000000000001.wal  00000000000000004097.wal  ...
 //
-// A segment is a sequence of records, nothing else:
+// Format version 2. A segment is a header, then records, then zeros:
 //
-//   segment := record*
+//   segment := segment_header record* zero*
+//   segment_header := magic:"DSC-WAL\n"  version:u32  system:char[16]
+//                     first_lsn:u64  crc32c:u32                  (40 bytes)
 //   record  := header payload
-//   header  := crc32c:u32  length:u32  type:u8  lsn:u64     (17 bytes)
+//   header  := crc32c:u32  length:u32  type:u8  lsn:u64          (17 bytes)
 //   payload := byte{length}
 //
-// All integers are little-endian. `crc32c` (Castagnoli) covers everything
-// after itself: length, type, lsn and payload, so a record whose checksum
-// fails is never trusted, not even its length. `type` is chosen by the
-// system writing the log (0 is reserved as invalid, so zero-filled space
-// never parses as a record). LSNs are consecutive across the whole log:
-// a segment named N holds N, N+1, N+2, ...
+// All integers are little-endian. The segment header says which system
+// wrote the log ("queue", "raft", ...; zero-padded), so tools pick the
+// right decoder and a node refuses another system's log; its crc32c
+// covers the 36 bytes before it. A record's `crc32c` (Castagnoli) covers
+// everything after itself: length, type, lsn and payload, so a record
+// whose checksum fails is never trusted, not even its length. `type` is
+// chosen by the system writing the log (0 is reserved as invalid, so
+// zero-filled space never parses as a record). LSNs are consecutive
+// across the whole log: a segment named N holds N, N+1, N+2, ...
+//
+// Segments are preallocated: a new one is created at its full size
+// (fallocate), filled with zeros, so an append overwrites zeros instead of
+// growing the file, and fdatasync has less file-system metadata to write.
+// The records end where the zeros begin. A segment is trimmed to its last
+// record when the log moves on to the next one.
 // ANCHOR_END: record_format
 //
 // The WAL encoder and decoder below take no locks and do no IO.
@@ -37,6 +48,12 @@ inline constexpr size_t kHeaderSize = 4 + 4 + 1 + 8;
 inline constexpr uint32_t kMaxPayloadBytes = 16u << 20;
 inline constexpr uint8_t kInvalidType = 0;
 inline constexpr std::string_view kSegmentSuffix = ".wal";
+
+// The segment header.
+inline constexpr std::string_view kSegmentMagic{"DSC-WAL\n", 8};
+inline constexpr uint32_t kFormatVersion = 2;
+inline constexpr size_t kSystemTagBytes = 16;
+inline constexpr size_t kSegmentHeaderSize = 8 + 4 + kSystemTagBytes + 8 + 4;  // 40
 
 // One record as stored in the log.
 struct Record {
@@ -73,6 +90,40 @@ struct Decoded {
 };
 
 Decoded DecodeRecord(std::string_view input);
+
+// What a segment header says.
+struct SegmentHeader {
+  uint32_t version = kFormatVersion;
+  std::string system;  // the tag, without its zero padding
+  uint64_t first_lsn = 0;
+
+  bool operator==(const SegmentHeader&) const = default;
+};
+
+// OK when `tag` can name a system in a segment header: 1 to 16 characters
+// from a-z, 0-9, '-' and '_'.
+bool IsValidSystemTag(std::string_view tag);
+
+// The 40 header bytes of a segment whose first record is `first_lsn`.
+// `system` must be a valid tag.
+std::string EncodeSegmentHeader(std::string_view system, uint64_t first_lsn);
+
+// What DecodeSegmentHeader found at the start of a segment file.
+enum class HeaderResult {
+  kOk,
+  kTooShort,     // fewer than kSegmentHeaderSize bytes
+  kNoMagic,      // does not start with kSegmentMagic (format v1 had no header)
+  kBadVersion,   // a format version this code does not read
+  kBadChecksum,  // crc32c does not match
+  kBadSystem,    // checksum fine but the tag is not a valid one
+};
+
+struct DecodedHeader {
+  HeaderResult result = HeaderResult::kTooShort;
+  SegmentHeader header;  // valid when kOk; `version` also when kBadVersion
+};
+
+DecodedHeader DecodeSegmentHeader(std::string_view input);
 
 // "00000000000000000042.wal" for 42.
 std::string SegmentFileName(uint64_t first_lsn);

@@ -37,7 +37,11 @@ class GatedFileSystem final : public FileSystem {
       return inner_->Sync();
     }
     Status Truncate(uint64_t size) override { return inner_->Truncate(size); }
-    uint64_t Size() const override { return inner_->Size(); }
+    Status Preallocate(uint64_t size) override { return inner_->Preallocate(size); }
+    Status Rewind(uint64_t offset, uint64_t dirty_end) override {
+      return inner_->Rewind(offset, dirty_end);
+    }
+    uint64_t WriteOffset() const override { return inner_->WriteOffset(); }
 
    private:
     GatedFileSystem* fs_;

@@ -4,7 +4,7 @@
 // and rebuilds its state from the Log after a crash. See format.h for the
 // bytes on disk and log_reader.h for what a damaged log means.
 //
-//   auto log = Log::Open("data/wal", LogOptions{});      // recovers
+//   auto log = Log::Open("data/wal", LogOptions::For("queue"));  // recovers
 //   Result<uint64_t> lsn = (*log)->Append(kEnqueue, json);  // durable
 //   auto records = (*log)->Read(/*from_lsn=*/1);
 //
@@ -83,9 +83,13 @@ struct DurabilityPolicy {
 };
 
 struct LogOptions {
+  // The system that owns the log ("queue", "raft", ...), written into every
+  // segment header (format.h). Required; Open refuses a log of another system.
+  std::string system;
   DurabilityPolicy durability;
-  // A segment is closed (synced) and a new one started once it reaches
-  // this size. Records never span segments.
+  // Segments are preallocated to this size. A segment is closed (trimmed
+  // to its last record, synced) and a new one started once the next group
+  // would not fit. Records never span segments.
   uint64_t segment_bytes = 16u << 20;
   // A group commit stops adding waiting appenders once it holds this much.
   size_t max_group_bytes = 1u << 20;
@@ -93,6 +97,13 @@ struct LogOptions {
   uint64_t first_lsn = 1;
   // Where the bytes go. Not owned; must outlive the Log.
   FileSystem* fs = FileSystem::Default();
+
+  // The defaults, for the log of `system`.
+  static LogOptions For(std::string system) {
+    LogOptions options;
+    options.system = std::move(system);
+    return options;
+  }
 };
 
 // What recovery found and did when the log was opened.
@@ -123,8 +134,10 @@ struct Entry {
 class Log {
  public:
   // Opens (creating if needed) the log in `dir`, recovers it and takes an
-  // exclusive lock on the directory. Fails with Corruption naming segment
-  // and offset when the log is damaged anywhere but its tail.
+  // exclusive lock on the directory. Recovery zeroes a torn tail of the
+  // open segment (log_reader.h says which damage counts as one). Fails with
+  // Corruption naming segment and offset when the log is damaged anywhere
+  // else, and with InvalidArgument for a log of another system or format.
   static Result<std::unique_ptr<Log>> Open(const std::string& dir, LogOptions options);
 
   ~Log();  // Close()s, ignoring the status.
@@ -174,7 +187,8 @@ class Log {
                                    size_t max_bytes = SIZE_MAX) const;
 
   // Durably removes every record after `last_kept_lsn` (Raft: a follower's
-  // conflicting suffix). The next append gets last_kept_lsn + 1.
+  // conflicting suffix): later segments are deleted and the removed bytes of
+  // the segment kept are zeroed. The next append gets last_kept_lsn + 1.
   Status TruncateSuffix(uint64_t last_kept_lsn);
   // Deletes whole segments all of whose records are below `lsn` (after a
   // snapshot or a flush of the state covering them). The segment being
@@ -214,6 +228,8 @@ class Log {
   Status DoTruncateSuffix(std::unique_lock<std::mutex>& lock, uint64_t last_kept);
   Status DoDropPrefix(std::unique_lock<std::mutex>& lock, uint64_t lsn);
   Status StartSegment(uint64_t first_lsn);  // with mutex_ NOT held
+  Status RemoveUnfinishedSegments();
+  Status OpenSegments(ScanResult scan);
   void Poison(const Status& cause);         // with mutex_ held
 
   // With mutex_ held. Last LSN the policy calls durable: synced under

@@ -18,6 +18,7 @@ using Gate = GatedFileSystem::Gate;
 
 std::unique_ptr<Log> OpenGated(GatedFileSystem* fs, size_t max_group_bytes = 1u << 20) {
   LogOptions options;
+  options.system = "test";
   options.fs = fs;
   options.max_group_bytes = max_group_bytes;
   auto opened = Log::Open("wal", options);
@@ -148,7 +149,7 @@ TEST(GroupCommit, WaitForATruncatedRecordEnds) {
 // On a real disk with real threads: fewer fdatasyncs than appends.
 TEST(GroupCommit, ConcurrentAppendersOnDiskSyncLessThanOncePerAppend) {
   const ScratchDir scratch("dsc-group-commit");
-  auto opened = Log::Open(scratch.Sub("log"), LogOptions{});
+  auto opened = Log::Open(scratch.Sub("log"), LogOptions::For("test"));
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
   Log& log = **opened;
   constexpr int kThreads = 16;

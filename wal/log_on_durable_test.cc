@@ -64,6 +64,7 @@ class Recorder {
 
 std::unique_ptr<Log> OpenLog(FileSystem* fs, DurabilityPolicy policy = DurabilityPolicy::Always()) {
   LogOptions options;
+  options.system = "test";
   options.fs = fs;
   options.durability = policy;
   auto opened = Log::Open("wal", options);

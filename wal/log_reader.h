@@ -3,17 +3,35 @@
 // ScanLog walks every segment in LSN order and tells you, record by record,
 // what it finds. It is the single place that decides what a damaged log
 // means, and both Log::Open (which then repairs a torn tail) and
-// `dsc wal verify` / `dsc wal dump` (which never write) use it:
+// `dsc wal verify` / `dsc wal dump` (which never write) use it.
 //
-//  * A torn tail: the last segment ends in a partial record (the header or
-//    payload runs past the end of the file), or in bytes that are all zero,
-//    or in a record whose checksum fails and whose claimed length reaches
-//    exactly the end of the file. That is what a crash during the last
-//    write leaves behind; nothing after it was ever acknowledged.
-//  * Corruption: anything else, such as a bad record followed by more data,
-//    a short record in a segment that is not the last, an LSN out of
-//    sequence, or a gap between segments. The scan stops and names the
-//    segment and offset.
+// Every segment must start with a good v2 header (format.h) naming the same
+// system and its own first LSN; a segment without one is refused, with a
+// message that says so when it is a format v1 segment. Then, in the LAST
+// segment (the open one, where the crash happened), at the first record
+// that does not decode:
+//
+//  * Only zeros from there on: the end of the records, in the segment's
+//    preallocated space. Nothing is wrong.
+//  * A torn tail, cut off by Log::Open: nothing from there on can have been
+//    acknowledged, because a record is acknowledged only after an
+//    fdatasync that covered it and every byte written before it. So the
+//    bad record never reached the disk whole, which only a crash during
+//    its write explains; the records after it are from the same unsynced
+//    writes. Three shapes of damage count as a crash:
+//      - a record that runs past the end of the file;
+//      - a lost write: some sector-sized piece of the record (split at
+//        512-byte boundaries) is all zeros. A disk writes whole sectors and
+//        may write later ones of an unsynced group before earlier ones; a
+//        sector that never got written still reads as the preallocated
+//        zeros. (etcd's WAL calls this a torn entry.) The records after it
+//        are dropped too;
+//      - a record that fails its checksum and is the last thing in the
+//        file: only zeros follow it.
+//  * Corruption: anything else, such as a bad record with no zeroed sector
+//    followed by more data (bits that changed after they were synced), any
+//    damage in a closed segment, an LSN out of sequence, or a gap between
+//    segments. The scan stops and names the segment and offset.
 //
 // Thread-safety: stateless functions; safe to call concurrently.
 #pragma once
@@ -32,10 +50,10 @@ namespace dsc::wal {
 
 struct SegmentInfo {
   std::string name;        // file name, e.g. 00000000000000000001.wal
-  uint64_t first_lsn = 0;  // from the name
+  uint64_t first_lsn = 0;  // from the name (and the header)
   uint64_t record_count = 0;
-  uint64_t valid_bytes = 0;  // bytes up to the end of the last whole record
-  uint64_t file_bytes = 0;
+  uint64_t valid_bytes = 0;  // header and whole records: where the next record goes
+  uint64_t file_bytes = 0;   // the file's size, preallocated zeros included
   // Byte offset of each whole record in the segment (offsets[i] holds
   // first_lsn + i). 32 bits suffice: segments are far below 4 GiB.
   std::vector<uint32_t> offsets;
@@ -43,17 +61,19 @@ struct SegmentInfo {
 
 struct TornTail {
   std::string segment;  // file name
-  uint64_t offset = 0;  // where the partial record starts
-  uint64_t bytes = 0;   // how many bytes a repair drops
-  std::string reason;   // e.g. "truncated payload", "zero fill"
+  uint64_t offset = 0;  // where the bad record starts
+  uint64_t bytes = 0;   // how many bytes a repair zeroes (up to the last non-zero one)
+  std::string reason;   // e.g. "partial record at end of file"
 };
 
 struct ScanResult {
   std::vector<SegmentInfo> segments;  // in LSN order
   std::optional<TornTail> torn_tail;
-  // OK, or Corruption naming segment and offset. On corruption `segments`
-  // holds what was read before it.
+  // OK; Corruption naming segment and offset; InvalidArgument for a log
+  // in another format version. On corruption `segments` holds what was
+  // read before it.
   Status status;
+  std::string system;      // the tag in the segment headers; "" when there is no segment
   uint64_t first_lsn = 0;  // 0 when the log holds no records
   uint64_t last_lsn = 0;   // 0 when the log holds no records
 };

@@ -18,6 +18,7 @@ class LogTest : public ::testing::Test {
   std::unique_ptr<Log> OpenLog(DurabilityPolicy policy = DurabilityPolicy::Always(),
                                uint64_t segment_bytes = 1u << 20) {
     LogOptions options;
+    options.system = "test";
     options.fs = &fs_;
     options.durability = policy;
     options.segment_bytes = segment_bytes;
@@ -86,6 +87,7 @@ TEST_F(LogTest, Reopen_RecoversEveryRecord) {
 TEST_F(LogTest, Open_IsExclusive) {
   auto log = OpenLog();
   LogOptions options;
+  options.system = "test";
   options.fs = &fs_;
   EXPECT_TRUE(Log::Open(kDir, options).status().IsBusy());
 }
@@ -142,23 +144,105 @@ TEST_F(LogTest, AppendAsync_IsDurableOnlyAfterWaitDurable) {
   EXPECT_TRUE(log->WaitDurable(99).IsInvalidArgument());
 }
 
-TEST_F(LogTest, TornTail_IsTruncatedAndAppendsContinue) {
+TEST_F(LogTest, Segments_StartWithAHeaderAndArePreallocated) {
+  { auto log = OpenLog(); ASSERT_TRUE(log->Append(1, "r0").ok()); }
+  const std::string seg = std::string(kDir) + "/" + SegmentFileName(1);
+  const std::string bytes = fs_.Contents(seg);
+  EXPECT_EQ(bytes.size(), 1u << 20);  // OpenLog's segment_bytes, from the start
+  const DecodedHeader header = DecodeSegmentHeader(bytes);
+  ASSERT_EQ(header.result, HeaderResult::kOk);
+  EXPECT_EQ(header.header, (SegmentHeader{kFormatVersion, "test", 1}));
+  const Decoded first = DecodeRecord(std::string_view(bytes).substr(kSegmentHeaderSize));
+  ASSERT_EQ(first.result, DecodeResult::kOk);
+  EXPECT_EQ(first.record.payload, "r0");
+}
+
+TEST_F(LogTest, ALogOfAnotherSystem_IsRefused) {
+  { auto log = OpenLog(); }
+  LogOptions options = LogOptions::For("queue");
+  options.fs = &fs_;
+  auto log = Log::Open(kDir, options);
+  EXPECT_TRUE(log.status().IsInvalidArgument());
+  EXPECT_NE(log.status().message().find("belongs to system 'test', not 'queue'"),
+            std::string::npos)
+      << log.status().message();
+}
+
+TEST_F(LogTest, NoSystemTag_IsRefused) {
+  LogOptions options;
+  options.fs = &fs_;
+  EXPECT_TRUE(Log::Open(kDir, options).status().IsInvalidArgument());
+  options.system = "Has Spaces";
+  EXPECT_TRUE(Log::Open(kDir, options).status().IsInvalidArgument());
+}
+
+TEST_F(LogTest, AFormatV1Log_IsRefusedWithAClearMessage) {
+  std::string v1;
+  EncodeRecord(1, 1, "old", &v1);
+  fs_.SetContents(std::string(kDir) + "/" + SegmentFileName(1), v1);
+  LogOptions options = LogOptions::For("test");
+  options.fs = &fs_;
+  auto log = Log::Open(kDir, options);
+  ASSERT_TRUE(log.status().IsInvalidArgument());
+  EXPECT_NE(log.status().message().find("log format v1"), std::string::npos)
+      << log.status().message();
+}
+
+TEST_F(LogTest, LeftoverTemporarySegment_IsRemovedOnOpen) {
+  { auto log = OpenLog(); }
+  const std::string tmp = std::string(kDir) + "/" + SegmentFileName(7) + ".tmp";
+  fs_.SetContents(tmp, "half-made");
+  auto log = OpenLog();
+  EXPECT_EQ(fs_.Contents(tmp), "");
+  EXPECT_FALSE(fs_.FileSize(tmp).ok());
+}
+
+TEST_F(LogTest, TornTail_IsZeroedAndAppendsContinue) {
   {
     auto log = OpenLog();
     for (int i = 0; i < 3; ++i) ASSERT_TRUE(log->Append(1, "r" + std::to_string(i)).ok());
   }
   const std::string seg = std::string(kDir) + "/" + SegmentFileName(1);
-  const std::string bytes = fs_.Contents(seg);
-  fs_.TearFile(seg, bytes.size() - 3);
+  const ScanResult before = ScanLog(&fs_, kDir);
+  const uint64_t third = before.segments[0].offsets[2];
+  const uint64_t end = before.segments[0].valid_bytes;
+  std::string bytes = fs_.Contents(seg);
+  bytes[end - 1] = 0;  // the last byte of the last record never reached the disk
+  fs_.SetContents(seg, bytes);
+
   auto log = OpenLog();
   ASSERT_TRUE(log->recovery().truncated);
-  EXPECT_EQ(log->recovery().truncated->bytes, kHeaderSize + 2 - 3);
+  EXPECT_EQ(log->recovery().truncated->offset, third);
   EXPECT_EQ(log->last_lsn(), 2u);
+  EXPECT_EQ(fs_.Contents(seg).substr(third, end - third), std::string(end - third, '\0'));
   EXPECT_EQ(*log->Append(1, "after"), 3u);
   log.reset();
   log = OpenLog();
   EXPECT_FALSE(log->recovery().truncated);
   EXPECT_EQ(Payloads(*log), (std::vector<std::string>{"r0", "r1", "after"}));
+}
+
+// The remains of a longer lost record must not follow a shorter new one:
+// recovery zeroes them, so the next recovery does not find garbage there.
+TEST_F(LogTest, TornTailLongerThanTheNextRecord_LeavesNoGarbageBehindIt) {
+  {
+    auto log = OpenLog();
+    ASSERT_TRUE(log->Append(1, "r0").ok());
+    ASSERT_TRUE(log->Append(1, std::string(300, 'x')).ok());
+  }
+  const std::string seg = std::string(kDir) + "/" + SegmentFileName(1);
+  const uint64_t second = ScanLog(&fs_, kDir).segments[0].offsets[1];
+  std::string bytes = fs_.Contents(seg);
+  bytes[second + 100] ^= 0x01;  // record 2 fails its checksum; nothing but zeros after it
+  fs_.SetContents(seg, bytes);
+  {
+    auto log = OpenLog();
+    EXPECT_EQ(log->last_lsn(), 1u);
+    ASSERT_TRUE(log->Append(1, "short").ok());
+  }
+  auto log = OpenLog();
+  EXPECT_FALSE(log->recovery().truncated);
+  EXPECT_EQ(Payloads(*log), (std::vector<std::string>{"r0", "short"}));
 }
 
 TEST_F(LogTest, MidLogCorruption_RefusesToOpenNamingSegmentAndOffset) {
@@ -168,13 +252,14 @@ TEST_F(LogTest, MidLogCorruption_RefusesToOpenNamingSegmentAndOffset) {
   }
   const std::string seg = std::string(kDir) + "/" + SegmentFileName(1);
   std::string bytes = fs_.Contents(seg);
-  bytes[kHeaderSize] ^= 0x20;  // first record's payload
+  bytes[kSegmentHeaderSize + kHeaderSize] ^= 0x20;  // first record's payload
   fs_.SetContents(seg, bytes);
   LogOptions options;
+  options.system = "test";
   options.fs = &fs_;
   auto log = Log::Open(kDir, options);
   ASSERT_TRUE(log.status().IsCorruption());
-  EXPECT_NE(log.status().message().find(SegmentFileName(1) + " offset 0"), std::string::npos)
+  EXPECT_NE(log.status().message().find(SegmentFileName(1) + " offset " + std::to_string(kSegmentHeaderSize)), std::string::npos)
       << log.status().message();
 }
 
@@ -304,12 +389,12 @@ TEST(LogOnDisk, ReopenAfterCloseOnARealFileSystem) {
   const ScratchDir scratch("dsc-wal-test");
   const std::filesystem::path dir = scratch.Sub("log");
   {
-    auto log = Log::Open(dir.string(), LogOptions{});
+    auto log = Log::Open(dir.string(), LogOptions::For("test"));
     ASSERT_TRUE(log.ok()) << log.status().ToString();
     for (int i = 0; i < 10; ++i) ASSERT_TRUE((*log)->Append(1, "disk" + std::to_string(i)).ok());
-    EXPECT_TRUE(Log::Open(dir.string(), LogOptions{}).status().IsBusy());
+    EXPECT_TRUE(Log::Open(dir.string(), LogOptions::For("test")).status().IsBusy());
   }
-  auto log = Log::Open(dir.string(), LogOptions{});
+  auto log = Log::Open(dir.string(), LogOptions::For("test"));
   ASSERT_TRUE(log.ok());
   EXPECT_EQ((*log)->last_lsn(), 10u);
   EXPECT_EQ((*log)->Read(10)->front().payload, "disk9");

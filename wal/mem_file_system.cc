@@ -4,6 +4,81 @@
 
 namespace dsc::wal {
 
+// --- images -------------------------------------------------------------------
+
+void MemFileSystem::Image::Write(uint64_t offset, std::string_view data) {
+  if (bytes.size() < offset + data.size()) bytes.resize(offset + data.size(), '\0');
+  bytes.replace(offset, data.size(), data);
+  size = std::max<uint64_t>(size, offset + data.size());
+}
+
+void MemFileSystem::Image::Zero(uint64_t begin, uint64_t end) {
+  if (begin >= bytes.size()) return;
+  if (end >= bytes.size()) {
+    bytes.resize(begin);  // the zeros after `bytes` are implicit
+  } else {
+    std::fill(bytes.begin() + static_cast<ptrdiff_t>(begin),
+              bytes.begin() + static_cast<ptrdiff_t>(end), '\0');
+  }
+}
+
+void MemFileSystem::Image::Resize(uint64_t new_size) {
+  if (bytes.size() > new_size) bytes.resize(new_size);
+  size = new_size;
+}
+
+std::string MemFileSystem::Image::Materialize() const {
+  std::string out = bytes;
+  out.resize(size, '\0');
+  return out;
+}
+
+void MemFileSystem::FileState::MarkDirty(uint64_t begin, uint64_t end) {
+  if (begin >= end) return;
+  dirty_begin = std::min(dirty_begin, begin);
+  dirty_end = std::max(dirty_end, end);
+}
+
+namespace {
+// Makes [begin, end) of `to` read as it does in `from`.
+void CopyRange(const MemFileSystem::Image& from, uint64_t begin, uint64_t end,
+               MemFileSystem::Image* to) {
+  if (begin >= end) return;
+  const uint64_t stored_end = std::min<uint64_t>(end, from.bytes.size());
+  if (begin < stored_end) {
+    to->Write(begin, std::string_view(from.bytes).substr(begin, stored_end - begin));
+  }
+  to->Zero(std::max(begin, stored_end), end);
+}
+}  // namespace
+
+void MemFileSystem::FileState::Sync() {
+  if (dirty()) {
+    // Outside the dirty range the images agree, so only that range is copied.
+    synced.Resize(current.size);
+    CopyRange(current, dirty_begin, std::min(dirty_end, current.size), &synced);
+  }
+  synced.size = current.size;
+  dirty_begin = UINT64_MAX;
+  dirty_end = 0;
+}
+
+MemFileSystem::Image MemFileSystem::FileState::AfterCrash(uint64_t keep_end, uint64_t hole_begin,
+                                                          uint64_t hole_end) const {
+  keep_end = std::clamp(keep_end, dirty_begin, dirty_end);
+  Image out = synced;
+  // A torn write ends the file where it tore; a full one keeps its size.
+  out.Resize(keep_end == dirty_end ? current.size : std::max(synced.size, keep_end));
+  const uint64_t end = std::min(keep_end, out.size);
+  if (hole_begin >= hole_end) {
+    CopyRange(current, dirty_begin, end, &out);
+  } else {  // the blocks in the hole never reached the disk
+    CopyRange(current, dirty_begin, std::min(end, hole_begin), &out);
+    CopyRange(current, std::max(dirty_begin, hole_end), end, &out);
+  }
+  return out;
+}
+
 class MemWritableFile final : public WritableFile {
  public:
   MemWritableFile(MemFileSystem* fs, std::string path,
@@ -14,7 +89,7 @@ class MemWritableFile final : public WritableFile {
     std::lock_guard lock(fs_->mutex_);
     DSC_RETURN_IF_ERROR(CheckAlive());
     const uint64_t n = std::min<uint64_t>(data.size(), fs_->write_budget_);
-    state_->data.append(data.data(), n);
+    Write(data.substr(0, n));
     if (fs_->write_budget_ != UINT64_MAX) fs_->write_budget_ -= n;
     if (n < data.size())
       return Status::IOError("write " + path_ + ": injected failure (disk full)");
@@ -25,7 +100,7 @@ class MemWritableFile final : public WritableFile {
     std::lock_guard lock(fs_->mutex_);
     DSC_RETURN_IF_ERROR(CheckAlive());
     if (fs_->fail_syncs_) return Status::IOError("fdatasync " + path_ + ": injected failure");
-    state_->synced = state_->data.size();
+    state_->Sync();
     ++fs_->sync_count_;
     return Status::Ok();
   }
@@ -33,17 +108,48 @@ class MemWritableFile final : public WritableFile {
   Status Truncate(uint64_t size) override {
     std::lock_guard lock(fs_->mutex_);
     DSC_RETURN_IF_ERROR(CheckAlive());
-    if (size < state_->data.size()) state_->data.resize(size);
-    state_->synced = std::min<uint64_t>(state_->synced, size);
+    const uint64_t old_size = state_->current.size;
+    state_->current.Resize(size);
+    state_->MarkDirty(std::min(size, old_size), std::max(size, old_size));
+    offset_ = size;
     return Status::Ok();
   }
 
-  uint64_t Size() const override {
+  Status Preallocate(uint64_t size) override {
     std::lock_guard lock(fs_->mutex_);
-    return state_->data.size();
+    DSC_RETURN_IF_ERROR(CheckAlive());
+    const uint64_t old_size = state_->current.size;
+    if (size > old_size) {
+      state_->current.Resize(size);
+      state_->MarkDirty(old_size, size);
+    }
+    return Status::Ok();
+  }
+
+  Status Rewind(uint64_t offset, uint64_t dirty_end) override {
+    std::lock_guard lock(fs_->mutex_);
+    DSC_RETURN_IF_ERROR(CheckAlive());
+    const uint64_t end = std::min(dirty_end, state_->current.size);
+    if (end > offset) {
+      state_->current.Zero(offset, end);
+      state_->MarkDirty(offset, end);
+    }
+    offset_ = offset;
+    return Status::Ok();
+  }
+
+  uint64_t WriteOffset() const override {
+    std::lock_guard lock(fs_->mutex_);
+    return offset_;
   }
 
  private:
+  void Write(std::string_view data) {  // with fs_->mutex_ held
+    state_->current.Write(offset_, data);
+    state_->MarkDirty(offset_, offset_ + data.size());
+    offset_ += data.size();
+  }
+
   Status CheckAlive() const {  // with fs_->mutex_ held
     if (generation_ != fs_->generation_) {
       return Status::IOError(path_ + ": file handle from before a simulated crash");
@@ -55,6 +161,7 @@ class MemWritableFile final : public WritableFile {
   const std::string path_;
   const std::shared_ptr<MemFileSystem::FileState> state_;
   const uint64_t generation_;
+  uint64_t offset_ = state_->current.size;  // GUARDED_BY(fs_->mutex_)
 };
 
 class MemRandomAccessFile final : public RandomAccessFile {
@@ -65,7 +172,14 @@ class MemRandomAccessFile final : public RandomAccessFile {
   Status Read(uint64_t offset, size_t n, std::string* out) const override {
     std::lock_guard lock(fs_->mutex_);
     out->clear();
-    if (offset < state_->data.size()) *out = state_->data.substr(offset, n);
+    const MemFileSystem::Image& image = state_->current;
+    if (offset >= image.size) return Status::Ok();
+    const uint64_t end = std::min<uint64_t>(image.size, offset + n);
+    out->resize(end - offset, '\0');
+    if (offset < image.bytes.size()) {
+      const uint64_t stored_end = std::min<uint64_t>(end, image.bytes.size());
+      image.bytes.copy(out->data(), stored_end - offset, offset);
+    }
     return Status::Ok();
   }
 
@@ -121,7 +235,7 @@ Result<uint64_t> MemFileSystem::FileSize(const std::string& path) {
   std::lock_guard lock(mutex_);
   auto it = files_.find(path);
   if (it == files_.end()) return Status::NotFound(path);
-  return static_cast<uint64_t>(it->second->data.size());
+  return it->second->current.size;
 }
 
 Result<std::vector<std::string>> MemFileSystem::ListDir(const std::string& dir) {
@@ -173,10 +287,27 @@ Result<std::unique_ptr<DirLock>> MemFileSystem::LockDir(const std::string& dir) 
 }
 
 void MemFileSystem::DropUnsyncedData() {
-  CrashKeeping([](const std::string&, uint64_t synced, uint64_t) { return synced; });
+  Crash([](const std::string&, const FileState& state) { return state.synced; });
 }
 
 void MemFileSystem::CrashKeeping(const KeepFn& keep) {
+  Crash([&](const std::string& path, const FileState& state) {
+    if (!state.dirty()) return state.current;
+    const uint64_t kept = keep(path, state.dirty_begin, state.dirty_end);
+    return state.AfterCrash(kept, 0, 0);
+  });
+}
+
+void MemFileSystem::CrashWithHole(const HoleFn& hole) {
+  Crash([&](const std::string& path, const FileState& state) {
+    if (!state.dirty()) return state.current;
+    const auto [begin, end] = hole(path, state.dirty_begin, state.dirty_end);
+    return state.AfterCrash(state.dirty_end, begin, end);
+  });
+}
+
+void MemFileSystem::Crash(
+    const std::function<Image(const std::string&, const FileState&)>& survivor) {
   std::lock_guard lock(mutex_);
   for (auto& [path, state] : unsynced_names_) {
     if (state) {
@@ -189,13 +320,10 @@ void MemFileSystem::CrashKeeping(const KeepFn& keep) {
   // Fresh FileState objects, so handles of the "dead process" cannot touch
   // what the next process sees.
   for (auto& [path, state] : files_) {
-    auto survivor = std::make_shared<FileState>();
-    const uint64_t size = state->data.size();
-    const uint64_t kept =
-        std::clamp<uint64_t>(keep(path, state->synced, size), state->synced, size);
-    survivor->data = state->data.substr(0, kept);
-    survivor->synced = survivor->data.size();
-    state = std::move(survivor);
+    auto next = std::make_shared<FileState>();
+    next->current = survivor(path, *state);
+    next->synced = next->current;
+    state = std::move(next);
   }
   locked_dirs_.clear();  // the dead process's locks died with it
   ++generation_;
@@ -205,9 +333,10 @@ void MemFileSystem::TearFile(const std::string& path, uint64_t keep_bytes) {
   std::lock_guard lock(mutex_);
   auto it = files_.find(path);
   if (it == files_.end()) return;
-  auto& state = *it->second;
-  if (keep_bytes < state.data.size()) state.data.resize(keep_bytes);
-  state.synced = std::min<uint64_t>(state.synced, state.data.size());
+  FileState& state = *it->second;
+  if (keep_bytes >= state.current.size) return;
+  state.current.Resize(keep_bytes);
+  state.synced.Resize(std::min(state.synced.size, keep_bytes));
 }
 
 void MemFileSystem::FailSyncs(bool fail) {
@@ -223,14 +352,15 @@ void MemFileSystem::FailWritesAfter(uint64_t bytes) {
 std::string MemFileSystem::Contents(const std::string& path) const {
   std::lock_guard lock(mutex_);
   auto it = files_.find(path);
-  return it == files_.end() ? std::string() : it->second->data;
+  return it == files_.end() ? std::string() : it->second->current.Materialize();
 }
 
 void MemFileSystem::SetContents(const std::string& path, std::string bytes) {
   std::lock_guard lock(mutex_);
   auto state = std::make_shared<FileState>();
-  state->data = std::move(bytes);
-  state->synced = state->data.size();
+  state->current.size = bytes.size();
+  state->current.bytes = std::move(bytes);
+  state->synced = state->current;
   files_[path] = std::move(state);
 }
 

@@ -62,6 +62,57 @@ TEST(MemFileSystem, CrashKeeping_TearsUnsyncedBytesAnywhere) {
   EXPECT_EQ(fs.Contents("d/a"), "abcde");
 }
 
+TEST(MemFileSystem, Preallocate_GrowsWithZerosAndKeepsTheWriteOffset) {
+  MemFileSystem fs;
+  auto f = fs.OpenWritable("d/a");
+  ASSERT_TRUE((*f)->Append("ab").ok());
+  ASSERT_TRUE((*f)->Preallocate(6).ok());
+  EXPECT_EQ((*f)->WriteOffset(), 2u);
+  ASSERT_TRUE((*f)->Append("c").ok());
+  EXPECT_EQ(fs.Contents("d/a"), std::string("abc\0\0\0", 6));
+  EXPECT_EQ(*fs.FileSize("d/a"), 6u);
+  ASSERT_TRUE((*f)->Preallocate(4).ok());  // never shrinks
+  EXPECT_EQ(*fs.FileSize("d/a"), 6u);
+}
+
+TEST(MemFileSystem, Rewind_ZeroesTheRangeAndWritesFromItsStart) {
+  MemFileSystem fs;
+  auto f = fs.OpenWritable("d/a");
+  ASSERT_TRUE((*f)->Preallocate(8).ok());
+  ASSERT_TRUE((*f)->Append("abcdef").ok());
+  ASSERT_TRUE((*f)->Rewind(2, 6).ok());
+  EXPECT_EQ(fs.Contents("d/a"), std::string("ab\0\0\0\0\0\0", 8));
+  ASSERT_TRUE((*f)->Append("X").ok());
+  EXPECT_EQ(fs.Contents("d/a"), std::string("abX\0\0\0\0\0", 8));
+}
+
+TEST(MemFileSystem, RewindIsUndoneByACrashBeforeTheSync) {
+  MemFileSystem fs;
+  auto f = fs.OpenWritable("d/a");
+  ASSERT_TRUE(fs.SyncDir("d").ok());
+  ASSERT_TRUE((*f)->Append("abcdef").ok());
+  ASSERT_TRUE((*f)->Sync().ok());
+  ASSERT_TRUE((*f)->Rewind(2, 6).ok());
+  fs.DropUnsyncedData();
+  EXPECT_EQ(fs.Contents("d/a"), "abcdef");
+}
+
+TEST(MemFileSystem, CrashWithHole_KeepsLaterWritesButNotTheHole) {
+  MemFileSystem fs;
+  auto f = fs.OpenWritable("d/a");
+  ASSERT_TRUE(fs.SyncDir("d").ok());
+  ASSERT_TRUE((*f)->Preallocate(12).ok());
+  ASSERT_TRUE((*f)->Append("ab").ok());
+  ASSERT_TRUE((*f)->Sync().ok());
+  ASSERT_TRUE((*f)->Append("cdefgh").ok());  // unsynced: bytes 2..8
+  fs.CrashWithHole([](const std::string&, uint64_t begin, uint64_t end) {
+    EXPECT_EQ(begin, 2u);
+    EXPECT_EQ(end, 8u);
+    return std::pair<uint64_t, uint64_t>{3, 5};  // "de" never reached the disk
+  });
+  EXPECT_EQ(fs.Contents("d/a"), std::string("abc\0\0fgh\0\0\0\0", 12));
+}
+
 TEST(MemFileSystem, FailSyncs_ReturnsIOError) {
   MemFileSystem fs;
   auto f = fs.OpenWritable("d/a");

@@ -21,7 +21,7 @@ using namespace std::chrono_literals;
 
 class LogServiceTest : public ::testing::Test {
  protected:
-  void SetUp() override { Open(wal::LogOptions{}); }
+  void SetUp() override { Open(wal::LogOptions::For("log")); }
 
   void Open(wal::LogOptions options) {
     client_.reset();
@@ -155,6 +155,7 @@ TEST_F(LogServiceTest, Read_BadNumbersAre400) {
 
 TEST_F(LogServiceTest, Read_BelowFirstLsnIs404Compacted) {
   wal::LogOptions options;
+  options.system = "log";
   options.segment_bytes = 64;  // a new segment every record or two
   Open(options);
   for (int i = 0; i < 10; ++i) Post("/records", std::string(40, 'a' + i));

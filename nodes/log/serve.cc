@@ -41,6 +41,7 @@ int Serve(const ServeOptions& options) {
   }
 
   wal::LogOptions log_options;
+  log_options.system = "log";
   log_options.durability = *durability;
   Result<std::unique_ptr<wal::Log>> opened = wal::Log::Open(options.data_dir, log_options);
   if (!opened.ok()) {

@@ -37,6 +37,7 @@ Status QueueService::Recover() {
                            ec.message());
 
   wal::LogOptions log_options;
+  log_options.system = "queue";
   log_options.durability = options_.durability;
   log_options.segment_bytes = options_.log_segment_bytes;
   if (options_.log_file_system != nullptr) log_options.fs = options_.log_file_system;

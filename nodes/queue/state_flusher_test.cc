@@ -38,6 +38,7 @@ class StateFlusherTest : public ::testing::Test {
  protected:
   void SetUp() override {
     wal::LogOptions log_options;
+    log_options.system = "queue";
     log_options.fs = &fs_;
     Result<std::unique_ptr<wal::Log>> log = wal::Log::Open("/wal", log_options);
     ASSERT_TRUE(log.ok()) << log.status().ToString();

@@ -136,6 +136,7 @@ Status RaftStorage::Recover() {
 
 Status RaftStorage::OpenLog(Index first_if_empty) {
   wal::LogOptions options;
+  options.system = "raft";
   options.durability = options_.durability;
   options.first_lsn = first_if_empty;
   options.fs = options_.fs;

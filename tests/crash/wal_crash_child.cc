@@ -105,6 +105,7 @@ int main(int argc, char** argv) {
   // torn tails) go to stderr, where the test's output shows them.
   spdlog::set_default_logger(spdlog::stderr_color_mt("wal_crash_child"));
   dsc::wal::LogOptions options;
+  options.system = "test";
   options.durability = dsc::wal::DurabilityPolicy::Always();
   if (flags.segment_bytes > 0) options.segment_bytes = flags.segment_bytes;
 

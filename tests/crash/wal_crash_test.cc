@@ -100,6 +100,7 @@ class SurvivalChecker {
   // Reopens the log the way a restarted node would and checks it.
   AssertionResult ReopenAndCheck() {
     wal::LogOptions options;
+    options.system = "test";
     if (scenario_.segment_bytes > 0) options.segment_bytes = scenario_.segment_bytes;
     auto log = wal::Log::Open(dir_, options);
     if (!log.ok()) return AssertionFailure() << "Log::Open: " << log.status().ToString();
