@@ -41,7 +41,7 @@ size_t SplitPoint(std::string_view bytes, int records) {
 }
 
 std::string ValidPrefixSegment() {
-  std::string bytes;
+  std::string bytes = EncodeSegmentHeader(kFuzzSystem, 1);
   EncodeRecord(1, 1, "alpha", &bytes);
   EncodeRecord(2, 1, "beta", &bytes);
   EncodeRecord(3, 2, "gamma", &bytes);
@@ -80,7 +80,8 @@ std::vector<SegmentImage> SegmentsFromInput(std::string_view input) {
   for (std::string_view content : fuzzed) {
     const Walk walk = WalkValidPrefix(content);
     const uint64_t name_lsn = have_next ? next_lsn : (walk.any ? walk.first_lsn : 1);
-    segments.push_back({SegmentFileName(name_lsn), std::string(content)});
+    segments.push_back(
+        {SegmentFileName(name_lsn), EncodeSegmentHeader(kFuzzSystem, name_lsn) + std::string(content)});
     // Unsigned wrap-around at UINT64_MAX is fine: odd names are fuzz input too.
     next_lsn = walk.any ? walk.last_lsn + 1 : name_lsn + 1;
     have_next = true;

@@ -11,6 +11,11 @@
 //                        middle segment takes everything and the last is
 //                        empty (a short record in a segment that is not last)
 //
+// Each segment file is a good v2 segment header (system kFuzzSystem, the
+// first LSN of its name) followed by the fuzzed bytes: the header has its
+// own check in the fuzzer, and a fuzzed one would almost never be good,
+// which would keep the fuzzer away from the records.
+//
 // Segment names follow the records inside, as a real log's would: the
 // first fuzzed segment is named after its first record's LSN (or 4 after
 // the valid prefix), the next after the LSN following the last record
@@ -28,6 +33,7 @@
 
 namespace dsc::wal::fuzz {
 
+inline constexpr char kFuzzSystem[] = "test";
 inline constexpr uint8_t kSplitBit = 1u << 0;
 inline constexpr uint8_t kValidPrefixBit = 1u << 1;
 inline constexpr int kSplitShift = 2;

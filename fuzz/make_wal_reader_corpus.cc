@@ -7,6 +7,7 @@
 // to the record format:
 //
 //   build-fuzz/fuzz/make_wal_reader_corpus fuzz/corpus/wal_reader
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
@@ -51,6 +52,20 @@ std::string ZeroTypeRecord(uint64_t lsn) {
   uint32_t crc = Crc32c(std::string_view(record).substr(4));
   for (int i = 0; i < 4; ++i) record[static_cast<size_t>(i)] = static_cast<char>(crc >> (8 * i));
   return record;
+}
+
+// Four records, the third spanning whole sectors, one of which is zeros
+// (a write the disk lost while it kept the later ones): the fuzzed bytes
+// start after the 40-byte segment header, so sectors are counted from there.
+std::string LostSector() {
+  std::string bytes = Records(1, 2);
+  const uint64_t third = kSegmentHeaderSize + bytes.size();
+  EncodeRecord(3, 1, std::string(1500, 'x'), &bytes);
+  bytes += Record(4);
+  const uint64_t hole = (third / 512 + 1) * 512 - kSegmentHeaderSize;
+  std::fill(bytes.begin() + static_cast<ptrdiff_t>(hole),
+            bytes.begin() + static_cast<ptrdiff_t>(hole + 512), '\0');
+  return bytes;
 }
 
 enum class Verdict { kValid, kTornTail, kCorrupt };
@@ -104,7 +119,10 @@ int Main(const std::string& dir) {
       {"one_segment_valid", Verdict::kValid, Input(one, three)},
       {"torn_header", Verdict::kTornTail, Input(one, three + torn.substr(0, 7))},
       {"torn_payload", Verdict::kTornTail, Input(one, three + torn.substr(0, torn.size() - 3))},
-      {"torn_zero_fill", Verdict::kTornTail, Input(one, three + std::string(40, '\0'))},
+      {"preallocated_zeros", Verdict::kValid, Input(one, three + std::string(600, '\0'))},
+      {"lost_sector", Verdict::kTornTail, Input(one, LostSector())},
+      {"corrupt_zeros_in_closed_segment", Verdict::kCorrupt,
+       Input(split_after(4), three + std::string(kHeaderSize, '\0') + Record(4))},
       {"torn_bad_checksum_at_end", Verdict::kTornTail, Input(one, three + Damaged(torn))},
       {"corrupt_bad_checksum_mid", Verdict::kCorrupt,
        Input(one, Records(1, 1) + Damaged(Record(2)) + Record(3))},

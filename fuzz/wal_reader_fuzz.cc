@@ -1,8 +1,9 @@
 // wal_reader_fuzz: libFuzzer target for everything that reads a WAL.
 //
 // Each input is used twice:
-//  (a) as one buffer for DecodeRecord, whose answer must agree with the
-//      bytes (a record it accepts re-encodes to exactly those bytes);
+//  (a) as one buffer for DecodeRecord and DecodeSegmentHeader, whose
+//      answers must agree with the bytes (a record or header they accept
+//      re-encodes to exactly those bytes);
 //  (b) as the segment files of a log in a MemFileSystem (layout in
 //      fuzz_input_layout.h), which ScanLog and then Log::Open read.
 // Invariants (any violation aborts, which libFuzzer reports as a crash):
@@ -70,6 +71,16 @@ void CheckDecodeRecord(std::string_view input) {
     case DecodeResult::kBadType: FUZZ_CHECK(input.size() >= kHeaderSize); break;
   }
   FUZZ_CHECK(DecodeResultName(decoded.result) != nullptr);
+}
+
+// (a') The same buffer as a segment header: one accepted re-encodes to
+// exactly its 40 bytes.
+void CheckDecodeSegmentHeader(std::string_view input) {
+  const DecodedHeader decoded = DecodeSegmentHeader(input);
+  if (decoded.result != HeaderResult::kOk) return;
+  FUZZ_CHECK(IsValidSystemTag(decoded.header.system));
+  FUZZ_CHECK(EncodeSegmentHeader(decoded.header.system, decoded.header.first_lsn) ==
+             input.substr(0, kSegmentHeaderSize));
 }
 
 struct Scan {
@@ -193,6 +204,7 @@ extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);
   dsc::wal::fuzz::CheckDecodeRecord(input);
+  dsc::wal::fuzz::CheckDecodeSegmentHeader(input);
   dsc::wal::fuzz::CheckOpenAgreesWithScan(input);
   return 0;
 }

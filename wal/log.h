@@ -110,7 +110,7 @@ struct LogOptions {
 struct RecoveryReport {
   size_t segments = 0;
   uint64_t records = 0;
-  std::optional<TornTail> truncated;  // set when a torn tail was cut off
+  std::optional<TornTail> truncated;  // set when a torn tail was zeroed
 };
 
 // Counters for tests, benchmarks and /metrics.

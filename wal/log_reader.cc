@@ -114,6 +114,22 @@ Status CheckHeader(const std::string& name, std::string_view data, uint64_t firs
 
 }  // namespace
 
+std::string ReadLogSystem(FileSystem* fs, const std::string& dir) {
+  auto names = fs->ListDir(dir);
+  if (!names.ok()) return "";
+  std::optional<std::pair<uint64_t, std::string>> first;
+  for (const std::string& name : *names) {
+    auto lsn = ParseSegmentFileName(name);
+    if (lsn && (!first || *lsn < first->first)) first.emplace(*lsn, name);
+  }
+  if (!first) return "";
+  auto file = fs->OpenReadable(dir + "/" + first->second);
+  std::string header;
+  if (!file.ok() || !(*file)->Read(0, kSegmentHeaderSize, &header).ok()) return "";
+  const DecodedHeader decoded = DecodeSegmentHeader(header);
+  return decoded.result == HeaderResult::kOk ? decoded.header.system : "";
+}
+
 ScanResult ScanLog(FileSystem* fs, const std::string& dir, const RecordVisitor& visit) {
   ScanResult result;
   auto names = fs->ListDir(dir);

@@ -13,7 +13,7 @@
 //
 //  * Only zeros from there on: the end of the records, in the segment's
 //    preallocated space. Nothing is wrong.
-//  * A torn tail, cut off by Log::Open: nothing from there on can have been
+//  * A torn tail, zeroed by Log::Open: nothing from there on can have been
 //    acknowledged, because a record is acknowledged only after an
 //    fdatasync that covered it and every byte written before it. So the
 //    bad record never reached the disk whole, which only a crash during
@@ -82,6 +82,11 @@ struct ScanResult {
 // Return false to stop the scan early (status stays OK).
 using RecordVisitor =
     std::function<bool(const Record& record, const std::string& segment, uint64_t offset)>;
+
+// The system tag of the log in `dir`, from its first segment's header
+// (format.h); "" when the directory holds no segment or the header cannot
+// be read (ScanLog then says why).
+std::string ReadLogSystem(FileSystem* fs, const std::string& dir);
 
 // Scans `dir`. `visit` may be null when only the summary is wanted.
 ScanResult ScanLog(FileSystem* fs, const std::string& dir, const RecordVisitor& visit = nullptr);

@@ -27,8 +27,8 @@ Status Log::DropPrefix(uint64_t lsn) {
 }
 
 // Runs as the leader, alone. Deletes whole segments past the cut (newest
-// first, so a crash in between leaves a shorter but valid log), then cuts
-// the segment holding the cut point.
+// first, so a crash in between leaves a shorter but valid log), then zeroes
+// the dropped records of the segment holding the cut point.
 Status Log::DoTruncateSuffix(std::unique_lock<std::mutex>& lock, uint64_t last_kept) {
   if (last_kept >= written_lsn_) return Status::Ok();
   // A sync finishing after the cut would mark the removed records durable.
@@ -91,7 +91,7 @@ Status Log::DoTruncateSuffix(std::unique_lock<std::mutex>& lock, uint64_t last_k
   keep->bytes = cut_offset;
   next_lsn_ = last_kept + 1;
   written_lsn_ = last_kept;
-  durable_lsn_ = last_kept;  // the cut file was just synced
+  durable_lsn_ = last_kept;  // the zeroed file was just synced
   // Answered now, not when the sync thread next looks: by then a new
   // append may have reused their LSNs.
   for (auto it = callbacks_.upper_bound(last_kept); it != callbacks_.end();) {

@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "nodes/dsc/payload_json.h"
-#include "nodes/raft/raft_storage.h"
+#include "nodes/raft/raft_records.h"
 #include "wal/log_reader.h"
 
 namespace dsc::cli {
@@ -45,13 +45,25 @@ bool CheckHoldsALog(const wal::ScanResult& scan, const std::string& dir, std::os
 void WarnTornTail(const wal::TornTail& torn, std::ostream& err) {
   err << "dsc: warning: torn tail in " << torn.segment << " at offset " << torn.offset << ": "
       << torn.reason << " (" << torn.bytes
-      << " bytes; opening the log cuts them off, they were never acknowledged)\n";
+      << " bytes; opening the log zeroes them, they were never acknowledged)\n";
+}
+
+// A system whose records are not JSON has a decoder here; the others
+// (queue, log) log JSON or text, which AddPayload shows as it is.
+std::optional<nlohmann::json> DescribeForSystem(const std::string& system,
+                                                const wal::Record& record) {
+  if (system == raft::kRaftLogSystem) {
+    return raft::DescribeRaftRecord(record.lsn, record.type, record.payload);
+  }
+  return std::nullopt;
 }
 
 void ReportScanError(const Status& status, std::ostream& err) {
   if (status.IsCorruption()) {
     // ScanLog's message names the segment and the offset.
     err << "dsc: corrupt log: " << status.message() << "\n";
+  } else if (status.IsInvalidArgument()) {  // another format version
+    err << "dsc: unreadable log: " << status.message() << "\n";
   } else {
     err << "dsc: cannot read log: " << status.ToString() << "\n";
   }
@@ -63,7 +75,9 @@ int WalDump(const WalDumpOptions& options, std::ostream& out, std::ostream& err)
   if (!CheckDirectory(options.dir, err)) return kExitNoDir;
 
   uint64_t printed = 0;
-  const bool is_raft = raft::IsRaftLogDir(options.dir);
+  // The segment headers name the system that wrote the log, which decides
+  // how its records are shown.
+  const std::string system = wal::ReadLogSystem(wal::FileSystem::Default(), options.dir);
   auto print = [&](const wal::Record& record, const std::string& segment, uint64_t offset) {
     if (options.limit && printed >= *options.limit) return false;  // stop the scan
     if (record.lsn < options.from_lsn) return true;
@@ -72,11 +86,9 @@ int WalDump(const WalDumpOptions& options, std::ostream& out, std::ostream& err)
                                    {"segment", segment},
                                    {"offset", offset},
                                    {"size", record.payload.size()}};
-    // A Raft node's log holds binary entries: show them decoded.
-    std::optional<nlohmann::json> raft =
-        is_raft ? raft::DescribeRaftRecord(record.lsn, record.type, record.payload) : std::nullopt;
-    if (raft) {
-      for (auto& [key, value] : raft->items()) line[key] = value;
+    std::optional<nlohmann::json> decoded = DescribeForSystem(system, record);
+    if (decoded) {
+      for (auto& [key, value] : decoded->items()) line[key] = value;
     } else {
       AddPayload(record.payload, &line);
     }
@@ -111,6 +123,7 @@ int WalVerify(const std::string& dir, std::ostream& out, std::ostream& err) {
     records += segment.record_count;
     bytes += segment.file_bytes;
   }
+  out << "system:   " << scan.system << "\n";
   out << "segments: " << scan.segments.size() << "\n";
   out << "records:  " << records;
   if (records > 0) out << " (lsn " << scan.first_lsn << ".." << scan.last_lsn << ")";

@@ -3,10 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <filesystem>
 
 #include "nodes/raft/byte_codec.h"
-#include "nodes/raft/kv_command.h"
 #include "wal/format.h"
 
 namespace dsc::raft {
@@ -19,55 +17,6 @@ constexpr char kLogDir[] = "wal";
 std::string Path(const std::string& dir, const std::string& name) { return dir + "/" + name; }
 
 }  // namespace
-
-std::string EncodeEntryPayload(const Entry& entry) {
-  std::string out;
-  out.reserve(8 + entry.data.size());
-  PutU64(&out, entry.term);
-  out += entry.data;
-  return out;
-}
-
-Result<Entry> DecodeEntryRecord(uint64_t lsn, uint8_t type, std::string_view payload) {
-  if (type != kRaftEntryRecord && type != kRaftNoopRecord) {
-    return Status::Corruption("raft log record " + std::to_string(lsn) + ": unknown type " +
-                              std::to_string(type));
-  }
-  ByteReader in(payload);
-  Entry entry;
-  entry.index = lsn;
-  if (!in.U64(&entry.term)) {
-    return Status::Corruption("raft log record " + std::to_string(lsn) + ": no term");
-  }
-  entry.type = type == kRaftNoopRecord ? EntryType::kNoop : EntryType::kNormal;
-  entry.data.assign(in.rest());
-  return entry;
-}
-
-std::optional<nlohmann::json> DescribeRaftRecord(uint64_t lsn, uint8_t type,
-                                                 std::string_view payload) {
-  Result<Entry> entry = DecodeEntryRecord(lsn, type, payload);
-  if (!entry.ok()) return std::nullopt;
-  nlohmann::json out = {{"term", entry->term}};
-  if (entry->type == EntryType::kNoop) {
-    out["entry"] = "noop";
-    return out;
-  }
-  Result<KvCommand> command = DecodeKvCommand(entry->data);
-  if (!command.ok()) return std::nullopt;
-  out["command"] = KvCommandToJson(*command);
-  return out;
-}
-
-bool IsRaftLogDir(const std::string& log_dir) {
-  std::filesystem::path dir = std::filesystem::path(log_dir).lexically_normal();
-  if (!dir.has_filename()) dir = dir.parent_path();  // "n1/wal/" -> "n1/wal"
-  std::filesystem::path node_dir = dir.parent_path();
-  if (node_dir.empty()) node_dir = ".";
-  std::error_code ec;
-  return std::filesystem::exists(node_dir / kHardStateFile, ec) ||
-         std::filesystem::exists(node_dir / kSnapshotFile, ec);
-}
 
 Result<std::unique_ptr<RaftStorage>> RaftStorage::Open(RaftStorageOptions options) {
   std::unique_ptr<RaftStorage> storage(new RaftStorage(std::move(options)));
@@ -136,7 +85,7 @@ Status RaftStorage::Recover() {
 
 Status RaftStorage::OpenLog(Index first_if_empty) {
   wal::LogOptions options;
-  options.system = "raft";
+  options.system = kRaftLogSystem;
   options.durability = options_.durability;
   options.first_lsn = first_if_empty;
   options.fs = options_.fs;

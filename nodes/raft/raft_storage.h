@@ -28,28 +28,13 @@
 #include <vector>
 
 #include "base/status.h"
-#include "nlohmann/json.hpp"
 #include "nodes/raft/core/raft_config.h"
 #include "nodes/raft/core/types.h"
+#include "nodes/raft/raft_records.h"
 #include "wal/file_system.h"
 #include "wal/log.h"
 
 namespace dsc::raft {
-
-// WAL record types of the Raft log (also used by `dsc wal dump`).
-inline constexpr uint8_t kRaftEntryRecord = 1;  // payload: term:u64 command
-inline constexpr uint8_t kRaftNoopRecord = 2;   // payload: term:u64
-
-// Encodes/decodes an entry as a WAL record payload (the index is the LSN).
-std::string EncodeEntryPayload(const Entry& entry);
-Result<Entry> DecodeEntryRecord(uint64_t lsn, uint8_t type, std::string_view payload);
-// For `dsc wal dump`: {"term":T,"entry":"noop"} or {"term":T,"command":{...}}
-// (kv_command.h), or nullopt when the record is not a Raft entry.
-std::optional<nlohmann::json> DescribeRaftRecord(uint64_t lsn, uint8_t type,
-                                                 std::string_view payload);
-// True when `log_dir` is the log of a Raft node's data directory (its
-// parent holds raft-state or snapshot).
-bool IsRaftLogDir(const std::string& log_dir);
 
 struct RaftStorageOptions {
   std::string dir;
