@@ -63,7 +63,7 @@ Result<RowResult> RunLogAppenders(const LogAppendRunOptions& options) {
   LatencySamples all;
   for (const LatencySamples& samples : latencies) all.Merge(samples);
   RowResult row;
-  row.name = "Log always";
+  row.name = kLogRow;
   row.threads = options.threads;
   row.seconds = std::chrono::duration<double>(stop - start).count();
   row.appends = after.appends - before.appends;

@@ -35,9 +35,14 @@ class LatencySamples {
 static_assert(std::chrono::steady_clock::duration::period::den == 1'000'000'000,
               "LatencySamples stores steady_clock ticks as nanoseconds");
 
+// wal_bench's rows' names, which its report finds them by.
+inline constexpr char kRawRow[] = "raw write+fdatasync";    // raw_sync_loop.h
+inline constexpr char kLogRow[] = "Log always";             // log_append_run.h
+inline constexpr char kRocksDbRow[] = "RocksDB sync=true";  // rocksdb_sync_run.h
+
 // One row of the result table.
 struct RowResult {
-  std::string name;    // "raw write+fdatasync", "Log always"
+  std::string name;    // one of the above, or "raw group commit"
   int threads = 1;     // appender threads
   double seconds = 0;  // wall time from start until the last thread stopped
   uint64_t appends = 0;

@@ -61,7 +61,7 @@ Result<RowResult> RunRawSyncLoop(const std::string& dir, size_t record_bytes,
   const std::string record(record_bytes, 'r');
   LatencySamples latencies;
   RowResult row;
-  row.name = "raw write+fdatasync";
+  row.name = kRawRow;
   row.threads = 1;
 
   const Clock::time_point start = Clock::now();

@@ -1,6 +1,7 @@
 // wal_bench's command line.
 //
-//   wal_bench [--dir DIR] [--seconds S] [--payload-bytes N] [--threads N,N,...] [--keep]
+//   wal_bench [--dir DIR] [--seconds S] [--payload-bytes N] [--threads N,N,...]
+//             [--rocksdb-threads N] [--runs N] [--keep]
 //
 // Thread-safety: plain functions.
 #pragma once
@@ -21,6 +22,8 @@ struct WalBenchFlags {
   double seconds = 3.0;                       // per row
   size_t payload_bytes = 100;                 // per record
   std::vector<int> threads = {1, 4, 16, 64};  // one Log row per count
+  int rocksdb_threads = 32;                   // writers of the RocksDB row
+  int runs = 3;                               // every row this many times; medians
   bool keep = false;                          // keep the directory afterwards
   bool help = false;                          // print WalBenchUsage() and exit
 };
