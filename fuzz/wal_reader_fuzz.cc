@@ -119,14 +119,14 @@ void CheckScanIsConsistent(const Scan& scan) {
     FUZZ_CHECK(scan.result.last_lsn == scan.records.back().lsn);
   }
   // A torn tail is only ever the end of the last segment, right after its
-  // last whole record.
+  // last whole record; only zeros follow what a repair zeroes.
   if (scan.result.torn_tail) {
     const TornTail& torn = *scan.result.torn_tail;
     FUZZ_CHECK(!scan.result.segments.empty());
     const SegmentInfo& last = scan.result.segments.back();
     FUZZ_CHECK(torn.segment == last.name);
     FUZZ_CHECK(torn.offset == last.valid_bytes);
-    FUZZ_CHECK(torn.offset + torn.bytes == last.file_bytes);
+    FUZZ_CHECK(torn.offset + torn.bytes <= last.file_bytes);
     FUZZ_CHECK(torn.bytes > 0);
   }
 }
@@ -146,6 +146,9 @@ void CheckOpenAgreesWithScan(std::string_view input) {
   LogOptions options;
   options.system = "test";
   options.fs = &fs;
+  // Preallocated segments are read whole by every scan; small ones keep
+  // the fuzzer at thousands of inputs a second instead of a dozen.
+  options.segment_bytes = 4096;
   Result<std::unique_ptr<Log>> opened = Log::Open(kDir, options);
   if (!opened.ok()) {
     FUZZ_CHECK(opened.status().IsCorruption());
