@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "base/scratch_dir.h"
@@ -263,6 +265,35 @@ TEST_F(LogTest, MidLogCorruption_RefusesToOpenNamingSegmentAndOffset) {
       << log.status().message();
 }
 
+TEST_F(LogTest, ARollTrimsTheClosedSegmentToItsLastRecord) {
+  auto log = OpenLog(DurabilityPolicy::Always(), /*segment_bytes=*/256);
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(log->Append(1, std::string(40, 'a' + i % 26)).ok());
+  const ScanResult scan = ScanLog(&fs_, kDir);
+  ASSERT_TRUE(scan.status.ok()) << scan.status.ToString();
+  ASSERT_GE(scan.segments.size(), 3u);
+  for (size_t i = 0; i + 1 < scan.segments.size(); ++i) {
+    EXPECT_EQ(scan.segments[i].file_bytes, scan.segments[i].valid_bytes) << scan.segments[i].name;
+  }
+  EXPECT_EQ(scan.segments.back().file_bytes, 256u);  // the open one stays preallocated
+}
+
+TEST_F(LogTest, TruncateSuffix_ZeroesTheDroppedRecords) {
+  auto log = OpenLog();
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(log->Append(1, "record-" + std::to_string(i)).ok());
+  const ScanResult before = ScanLog(&fs_, kDir);
+  const uint64_t cut = before.segments[0].offsets[3];
+  const uint64_t end = before.segments[0].valid_bytes;
+  ASSERT_TRUE(log->TruncateSuffix(3).ok());
+  const std::string seg = std::string(kDir) + "/" + SegmentFileName(1);
+  EXPECT_EQ(fs_.Contents(seg).substr(cut, end - cut), std::string(end - cut, '\0'));
+  // Durably: a power loss right now does not bring the records back.
+  fs_.DropUnsyncedData();
+  log.reset();
+  log = OpenLog();
+  EXPECT_EQ(log->last_lsn(), 3u);
+  EXPECT_FALSE(log->recovery().truncated);
+}
+
 TEST_F(LogTest, TruncateSuffix_WithinOneSegment) {
   auto log = OpenLog();
   for (int i = 1; i <= 5; ++i) ASSERT_TRUE(log->Append(1, "r" + std::to_string(i)).ok());
@@ -398,6 +429,43 @@ TEST(LogOnDisk, ReopenAfterCloseOnARealFileSystem) {
   ASSERT_TRUE(log.ok());
   EXPECT_EQ((*log)->last_lsn(), 10u);
   EXPECT_EQ((*log)->Read(10)->front().payload, "disk9");
+}
+
+std::string ReadWholeFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// The POSIX file's preallocation, rolling trim and zeroing, on a real disk.
+TEST(LogOnDisk, SegmentsArePreallocatedTrimmedAndZeroedOnARealFileSystem) {
+  const ScratchDir scratch("dsc-wal-test");
+  const std::filesystem::path dir = scratch.Sub("log");
+  LogOptions options = LogOptions::For("test");
+  options.segment_bytes = 64 * 1024;
+  auto log = Log::Open(dir.string(), options);
+  ASSERT_TRUE(log.ok()) << log.status().ToString();
+  const std::filesystem::path first = dir / SegmentFileName(1);
+  EXPECT_EQ(std::filesystem::file_size(first), 64u * 1024);
+
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE((*log)->Append(1, "disk" + std::to_string(i)).ok());
+  const ScanResult scan = ScanLog(FileSystem::Default(), dir.string());
+  ASSERT_TRUE(scan.status.ok()) << scan.status.ToString();
+  const uint64_t cut = scan.segments[0].offsets[5];
+  const uint64_t end = scan.segments[0].valid_bytes;
+  ASSERT_TRUE((*log)->TruncateSuffix(5).ok());
+  std::string bytes = ReadWholeFile(first);
+  EXPECT_EQ(bytes.size(), 64u * 1024);
+  EXPECT_EQ(bytes.substr(cut, end - cut), std::string(end - cut, '\0'));
+
+  // Fill past the segment: it is trimmed to its last record when the log rolls.
+  const std::string big(20 * 1024, 'b');
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE((*log)->Append(1, big).ok());
+  const ScanResult rolled = ScanLog(FileSystem::Default(), dir.string());
+  ASSERT_TRUE(rolled.status.ok()) << rolled.status.ToString();
+  ASSERT_EQ(rolled.segments.size(), 2u);
+  EXPECT_EQ(std::filesystem::file_size(first), rolled.segments[0].valid_bytes);
+  EXPECT_EQ(rolled.segments[1].file_bytes, 64u * 1024);
+  EXPECT_EQ(rolled.last_lsn, 9u);
 }
 
 }  // namespace

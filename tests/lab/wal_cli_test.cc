@@ -13,6 +13,7 @@
 #include "tests/lab/dsc_runner.h"
 #include "tests/lab/lab_fixture.h"
 #include "wal/format.h"
+#include "wal/log.h"
 
 namespace dsc::testing {
 namespace {
@@ -91,6 +92,48 @@ TEST_F(WalCliTest, DumpPrintsEveryRecordAsAJsonLine) {
   EXPECT_LT(records[0]["lsn"].get<uint64_t>(), records[1]["lsn"].get<uint64_t>());
 }
 
+TEST_F(WalCliTest, TheFirstRecordOfASegmentFollowsItsHeader) {
+  std::vector<nlohmann::json> all = Dump();
+  ASSERT_FALSE(all.empty());
+  EXPECT_EQ(all[0]["offset"], wal::kSegmentHeaderSize);
+}
+
+// The decoder comes from the system tag in the segment headers, not from
+// what sits next to the log: a Raft log copied anywhere still shows its
+// entries decoded.
+TEST_F(WalCliTest, DumpDecodesARaftLogByItsSystemTag) {
+  const std::string raft_dir = dir_ + "/copied-raft-log";
+  {
+    auto log = wal::Log::Open(raft_dir, wal::LogOptions::For("raft"));
+    ASSERT_TRUE(log.ok()) << log.status().ToString();
+    const std::string term_7("\x07\0\0\0\0\0\0\0", 8);  // a no-op entry: term:u64, nothing else
+    ASSERT_TRUE((*log)->Append(/*kRaftNoopRecord=*/2, term_7).ok());
+  }
+  DscRun dump = Dsc({"wal", "dump", raft_dir});
+  ASSERT_EQ(dump.exit_code, 0) << dump.err;
+  ASSERT_THAT(Lines(dump.out), SizeIs(1));
+  const nlohmann::json line = nlohmann::json::parse(Lines(dump.out)[0]);
+  EXPECT_EQ(line["term"], 7);
+  EXPECT_EQ(line["entry"], "noop");
+  EXPECT_FALSE(line.contains("payload")) << line.dump();
+
+  DscRun verify = Dsc({"wal", "verify", raft_dir});
+  EXPECT_THAT(verify.out, HasSubstr("system:   raft\n"));
+}
+
+TEST_F(WalCliTest, AFormatV1LogIsRefusedSayingSo) {
+  const std::string v1_dir = dir_ + "/v1-log";
+  std::filesystem::create_directories(v1_dir);
+  std::string v1_segment;  // v1: records from byte 0, no segment header
+  wal::EncodeRecord(1, 1, "old", &v1_segment);
+  std::ofstream(v1_dir + "/" + wal::SegmentFileName(1), std::ios::binary) << v1_segment;
+  for (const char* command : {"dump", "verify"}) {
+    DscRun run = Dsc({"wal", command, v1_dir});
+    EXPECT_EQ(run.exit_code, 1) << command;
+    EXPECT_THAT(run.err, HasSubstr("log format v1")) << command;
+  }
+}
+
 TEST_F(WalCliTest, DumpHonoursFromAndLimit) {
   std::vector<nlohmann::json> all = Dump();
   ASSERT_GE(all.size(), 8u);
@@ -104,6 +147,7 @@ TEST_F(WalCliTest, DumpHonoursFromAndLimit) {
 TEST_F(WalCliTest, VerifyReportsAHealthyLog) {
   DscRun verify = Dsc({"wal", "verify", wal_dir_});
   EXPECT_EQ(verify.exit_code, 0) << verify.err;
+  EXPECT_THAT(verify.out, HasSubstr("system:   log\n"));
   EXPECT_THAT(verify.out, HasSubstr("segments:"));
   EXPECT_THAT(verify.out, HasSubstr("records:"));
   EXPECT_THAT(verify.out, HasSubstr("ok"));
