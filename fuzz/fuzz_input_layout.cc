@@ -80,8 +80,8 @@ std::vector<SegmentImage> SegmentsFromInput(std::string_view input) {
   for (std::string_view content : fuzzed) {
     const Walk walk = WalkValidPrefix(content);
     const uint64_t name_lsn = have_next ? next_lsn : (walk.any ? walk.first_lsn : 1);
-    segments.push_back(
-        {SegmentFileName(name_lsn), EncodeSegmentHeader(kFuzzSystem, name_lsn) + std::string(content)});
+    segments.push_back({SegmentFileName(name_lsn),
+                        EncodeSegmentHeader(kFuzzSystem, name_lsn) + std::string(content)});
     // Unsigned wrap-around at UINT64_MAX is fine: odd names are fuzz input too.
     next_lsn = walk.any ? walk.last_lsn + 1 : name_lsn + 1;
     have_next = true;

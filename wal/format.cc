@@ -1,7 +1,7 @@
 #include "wal/format.h"
 
-#include <cstdio>
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 #include <boost/crc.hpp>

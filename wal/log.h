@@ -230,7 +230,7 @@ class Log {
   Status StartSegment(uint64_t first_lsn);  // with mutex_ NOT held
   Status RemoveUnfinishedSegments();
   Status OpenSegments(ScanResult scan);
-  void Poison(const Status& cause);         // with mutex_ held
+  void Poison(const Status& cause);  // with mutex_ held
 
   // With mutex_ held. Last LSN the policy calls durable: synced under
   // `always`, written otherwise.

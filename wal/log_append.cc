@@ -1,11 +1,10 @@
 // Log: appends with group commit, waiting for durability, and the sync
 // thread that calls OnDurable callbacks back.
-#include "wal/log.h"
-
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 
+#include "wal/log.h"
 #include "wal/log_internal.h"
 
 namespace dsc::wal {

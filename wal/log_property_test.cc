@@ -109,7 +109,8 @@ RC_GTEST_PROP(LogProperty, AHoleInUnsyncedWritesNeverLosesAcknowledgedRecords, (
     auto log = Log::Open(kDir, MemOptions(&fs, 1u << 20));
     RC_ASSERT(log.ok());
     for (int i = 0; i < synced + unsynced; ++i) {
-      written.push_back("record-" + std::to_string(i) + std::string(static_cast<size_t>(i * 53 % 400), 'p'));
+      written.push_back("record-" + std::to_string(i) +
+                        std::string(static_cast<size_t>(i * 53 % 400), 'p'));
       if (i < synced) {
         RC_ASSERT((*log)->Append(1, written.back()).ok());
       } else {

@@ -40,9 +40,9 @@ const char* TornTailReason(std::string_view data, uint64_t offset, uint64_t nonz
                            const Decoded& d) {
   if (d.result == DecodeResult::kTruncated) return "partial record at end of file";
   // The record's extent by its own header, which may itself be damaged.
-  const uint64_t claimed_end =
-      d.result == DecodeResult::kBadLength ? offset + kHeaderSize
-                                           : offset + kHeaderSize + uint64_t{d.claimed_length};
+  const uint64_t claimed_end = d.result == DecodeResult::kBadLength
+                                   ? offset + kHeaderSize
+                                   : offset + kHeaderSize + uint64_t{d.claimed_length};
   // Only zeros before the last non-zero byte count: the preallocated zeros
   // after it are no sign of a lost write (a damaged length could reach them).
   if (HasZeroedSector(data, offset, std::min(claimed_end, nonzero_end))) {
@@ -87,8 +87,7 @@ Status CheckHeader(const std::string& name, std::string_view data, uint64_t firs
     case HeaderResult::kBadVersion:
       return Status::InvalidArgument("segment " + name + " is in log format version " +
                                      std::to_string(h.header.version) +
-                                     "; this dsc reads version " +
-                                     std::to_string(kFormatVersion));
+                                     "; this dsc reads version " + std::to_string(kFormatVersion));
     case HeaderResult::kTooShort:
       return Status::Corruption(Where(name, 0) + ": segment header cut short (" +
                                 std::to_string(data.size()) + " bytes)");
@@ -105,9 +104,8 @@ Status CheckHeader(const std::string& name, std::string_view data, uint64_t firs
                               std::to_string(first_lsn));
   }
   if (!system.empty() && h.header.system != system) {
-    return Status::Corruption(Where(name, 0) + ": segment belongs to system '" +
-                              h.header.system + "', the segments before it to '" + system +
-                              "'");
+    return Status::Corruption(Where(name, 0) + ": segment belongs to system '" + h.header.system +
+                              "', the segments before it to '" + system + "'");
   }
   return Status::Ok();
 }
@@ -214,8 +212,8 @@ ScanResult ScanLog(FileSystem* fs, const std::string& dir, const RecordVisitor& 
       if (is_last && nonzero_end == offset) break;  // the preallocated zeros
       const char* torn = is_last ? TornTailReason(data, offset, nonzero_end, d) : nullptr;
       if (torn == nullptr) {
-        const std::string what = nonzero_end == offset ? std::string("zeros")
-                                                       : DecodeResultName(d.result);
+        const std::string what =
+            nonzero_end == offset ? std::string("zeros") : DecodeResultName(d.result);
         result.status = Status::Corruption(
             Where(name, offset) + ": " + what +
             (is_last ? " followed by more data"

@@ -1,10 +1,9 @@
 // Log: opening a log directory and recovering it, and creating segments.
-#include "wal/log.h"
-
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 
+#include "wal/log.h"
 #include "wal/log_internal.h"
 
 namespace dsc::wal {

@@ -147,7 +147,10 @@ TEST_F(LogTest, AppendAsync_IsDurableOnlyAfterWaitDurable) {
 }
 
 TEST_F(LogTest, Segments_StartWithAHeaderAndArePreallocated) {
-  { auto log = OpenLog(); ASSERT_TRUE(log->Append(1, "r0").ok()); }
+  {
+    auto log = OpenLog();
+    ASSERT_TRUE(log->Append(1, "r0").ok());
+  }
   const std::string seg = std::string(kDir) + "/" + SegmentFileName(1);
   const std::string bytes = fs_.Contents(seg);
   EXPECT_EQ(bytes.size(), 1u << 20);  // OpenLog's segment_bytes, from the start
@@ -165,8 +168,7 @@ TEST_F(LogTest, ALogOfAnotherSystem_IsRefused) {
   options.fs = &fs_;
   auto log = Log::Open(kDir, options);
   EXPECT_TRUE(log.status().IsInvalidArgument());
-  EXPECT_NE(log.status().message().find("belongs to system 'test', not 'queue'"),
-            std::string::npos)
+  EXPECT_NE(log.status().message().find("belongs to system 'test', not 'queue'"), std::string::npos)
       << log.status().message();
 }
 
@@ -261,7 +263,9 @@ TEST_F(LogTest, MidLogCorruption_RefusesToOpenNamingSegmentAndOffset) {
   options.fs = &fs_;
   auto log = Log::Open(kDir, options);
   ASSERT_TRUE(log.status().IsCorruption());
-  EXPECT_NE(log.status().message().find(SegmentFileName(1) + " offset " + std::to_string(kSegmentHeaderSize)), std::string::npos)
+  EXPECT_NE(log.status().message().find(SegmentFileName(1) + " offset " +
+                                        std::to_string(kSegmentHeaderSize)),
+            std::string::npos)
       << log.status().message();
 }
 

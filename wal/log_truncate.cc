@@ -1,11 +1,10 @@
 // Log: removing records, at the end (TruncateSuffix) and at the start
 // (DropPrefix).
-#include "wal/log.h"
-
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 
+#include "wal/log.h"
 #include "wal/log_internal.h"
 
 namespace dsc::wal {

@@ -266,8 +266,8 @@ TEST_F(LogServiceTest, SyncFailure_FailsEveryPendingReplyWith503) {
   for (int i = 0; i < kPending; ++i) {
     clients.push_back(node::testing::RawConnection::Connect(server_->port()));
     ASSERT_TRUE(clients.back());
-    ASSERT_TRUE(clients.back()->Send(
-        "POST /records HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nwait"));
+    ASSERT_TRUE(
+        clients.back()->Send("POST /records HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nwait"));
   }
   // Every record is written and its reply parked until a sync covers it.
   ASSERT_TRUE(node::testing::PollUntil([&] { return log_->durable_waiters() == kPending; }));
